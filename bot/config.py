@@ -1,0 +1,59 @@
+"""All settings, read once from the environment with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(_env(name, str(default)))
+    except ValueError:
+        return default
+
+
+@dataclass
+class Config:
+    """Everything the app reads from the environment; tests pass overrides to `create_app`."""
+
+    REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL"))
+    DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "data")))
+    SECRET_KEY: str = field(default_factory=lambda: _env("SECRET_KEY"))
+    TWILIO_AUTH_TOKEN: str = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
+    TWILIO_ACCOUNT_SID: str = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))
+    # Number (or Messaging Service SID) that operator replies are sent from.
+    TWILIO_FROM: str = field(default_factory=lambda: _env("TWILIO_FROM"))
+    # Base URL of Twilio's REST API; tests point it at a local server.
+    TWILIO_API_BASE: str = field(default_factory=lambda: _env("TWILIO_API_BASE"))
+    # Public base URL Twilio calls (https://example.org); used to verify signatures behind a proxy.
+    PUBLIC_URL: str = field(default_factory=lambda: _env("PUBLIC_URL"))
+    # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
+    EMERGENCY_NUMBER: str = field(default_factory=lambda: _env("EMERGENCY_NUMBER", "911"))
+    CRISIS_LINE: str = field(default_factory=lambda: _env("CRISIS_LINE", "988"))
+    INTENTS_DIR: str = field(default_factory=lambda: _env("INTENTS_DIR", str(ROOT / "intents")))
+    RESPONSES_DIR: str = field(
+        default_factory=lambda: _env("RESPONSES_DIR", str(ROOT / "responses"))
+    )
+    # How long a conversation (session, transcript) is kept after its last message.
+    RETENTION_DAYS: int = field(default_factory=lambda: _int("RETENTION_DAYS", 30))
+    # A person silent longer than this may no longer hold the phone (Polaris's 15 minutes).
+    SAFE_REPLY_MINUTES: int = field(default_factory=lambda: _int("SAFE_REPLY_MINUTES", 15))
+    # A critical conversation unclaimed this long is flagged overdue in the console.
+    OVERDUE_SECONDS: int = field(default_factory=lambda: _int("OVERDUE_SECONDS", 120))
+    # Neutral page the widget's quick exit goes to.
+    QUICK_EXIT_URL: str = field(
+        default_factory=lambda: _env("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+    )
+    TESTING: bool = False
+
+    def as_mapping(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,81 @@
+"""Reply texts per language, loaded from `responses/`, with a built-in fallback that cannot fail."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.datafiles import DataError, data_files, line_of, load_file
+
+log = logging.getLogger(__name__)
+
+HOTLINE = "1-888-373-7888"
+TEXTLINE = "233733"
+REPLY_LANGUAGES = ("en", "es", "fr")
+REQUIRED_KEYS = (
+    "emergency", "self_harm", "help", "report", "talk_to_person", "info", "signs", "services",
+    "get_involved", "resources", "language", "stop", "stop_hint", "start", "greeting", "thanks",
+    "unknown", "interpretation",
+)
+Replies = dict[str, dict[str, str]]
+
+
+def fallback_text(emergency_number: str, *, danger: bool) -> str:
+    """The reply sent when anything else fails: hotline always, emergency number first in danger."""
+    hotline = f"National Human Trafficking Hotline: {HOTLINE}, text {TEXTLINE} (24/7)."
+    if danger:
+        return f"If you are in danger now, call {emergency_number}. {hotline}"
+    return f"{hotline} In danger now? Call {emergency_number}."
+
+
+def load_responses(directory: Path) -> Replies:
+    """Read `responses/<lang>.yaml`; raise DataError naming the file (and line) of any problem."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(directory, "responses directory not found")
+    replies: Replies = {}
+    for path in data_files(directory):
+        doc = load_file(path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("replies"), dict):
+            raise DataError(path, "expected a mapping with a 'replies' mapping", 1)
+        lang = doc.get("language") or path.stem
+        texts: dict[str, str] = {}
+        for key, value in doc["replies"].items():
+            if not isinstance(value, str) or not value.strip():
+                raise DataError(path, f"reply '{key}' must be non-empty text", line_of(path, key))
+            try:
+                value.format(emergency="", crisis="", hotline="", textline="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise DataError(
+                    path, f"reply '{key}' has a bad placeholder: {exc}", line_of(path, key)
+                ) from exc
+            texts[str(key)] = " ".join(value.split())
+        missing = [k for k in REQUIRED_KEYS if k not in texts]
+        if missing:
+            raise DataError(path, f"missing replies: {', '.join(missing)}")
+        replies[str(lang)] = texts
+    if "en" not in replies:
+        raise DataError(directory, "no English replies (en.yaml)")
+    return replies
+
+
+@dataclass(frozen=True)
+class Numbers:
+    emergency: str = "911"
+    crisis: str = "988"
+
+
+def reply_text(replies: Replies, key: str, language: str, numbers: Numbers) -> str:
+    """The reply for `key` in `language`; other languages get English plus the interpreter line."""
+    fill = {
+        "emergency": numbers.emergency,
+        "crisis": numbers.crisis,
+        "hotline": HOTLINE,
+        "textline": TEXTLINE,
+    }
+    if language in replies:
+        texts = replies[language]
+        return texts.get(key, replies["en"][key]).format(**fill)
+    english = replies["en"]
+    return f"{english[key]} {english['interpretation']}".format(**fill)

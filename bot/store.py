@@ -1,0 +1,251 @@
+"""Conversation state in Redis: sessions, transcripts, opt-outs and the operator queue.
+
+Every key of one conversation carries the conversation id as a hash tag (`{sms:+1555...}`), so
+they live in one Redis Cluster slot; the queue is one sorted set of its own. Each function takes
+the client as its first argument and does one round trip where it can.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+RANK_PRIORITY = {rank: name for name, rank in PRIORITY_RANK.items()}
+QUEUE = "tl:queue"
+# Bumped on every change the console shows, and published, so consoles can refresh live.
+VERSION = "tl:version"
+EVENTS = "tl:events"
+_RANK_SPAN = 10**13  # larger than any millisecond timestamp
+
+
+def conv_key(cid: str) -> str:
+    return f"tl:conv:{{{cid}}}"
+
+
+def log_key(cid: str) -> str:
+    return f"tl:log:{{{cid}}}"
+
+
+def optout_key(cid: str) -> str:
+    return f"tl:optout:{{{cid}}}"
+
+
+def queue_score(priority: str, waiting_since: float) -> int:
+    """Lower is more urgent: priority first, then the longest wait."""
+    return PRIORITY_RANK.get(priority, 2) * _RANK_SPAN + int(waiting_since * 1000)
+
+
+def higher_priority(a: str, b: str) -> str:
+    return a if PRIORITY_RANK.get(a, 2) <= PRIORITY_RANK.get(b, 2) else b
+
+
+@dataclass
+class State:
+    """What the bot needs to know about a conversation before it answers."""
+
+    cid: str
+    exists: bool = False
+    channel: str = ""
+    language: str | None = None
+    last_intent: str | None = None
+    priority: str = "low"
+    status: str = "closed"  # open | closed
+    claimed_by: str | None = None
+    blocked: bool = False
+    opted_out: bool = False
+    count: int = 0
+    waiting_since: float | None = None
+    last_in_ts: float | None = None
+
+
+@dataclass
+class Entry:
+    """One line of a transcript."""
+
+    direction: str  # "in" (from the person) or "out" (to the person)
+    sender: str  # "person", "bot" or "operator:NAME"
+    text: str
+    ts: float = field(default_factory=time.time)
+    intent: str | None = None
+    priority: str | None = None
+    language: str | None = None
+    meta: dict[str, Any] | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Entry:
+        data = json.loads(raw)
+        return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
+    h = {_text(k): _text(v) for k, v in raw.items()}
+    return State(
+        cid=cid,
+        exists=bool(h),
+        channel=h.get("channel") or "",
+        language=h.get("language") or None,
+        last_intent=h.get("last_intent") or None,
+        priority=h.get("priority") or "low",
+        status=h.get("status") or "closed",
+        claimed_by=h.get("claimed_by") or None,
+        blocked=h.get("blocked") == "1",
+        opted_out=opted_out,
+        count=int(h.get("count") or 0),
+        waiting_since=float(h["waiting_since"]) if h.get("waiting_since") else None,
+        last_in_ts=float(h["last_in_ts"]) if h.get("last_in_ts") else None,
+    )
+
+
+def load_state(r: Any, cid: str) -> State:
+    """The conversation's session and opt-out, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hgetall(conv_key(cid))
+    pipe.exists(optout_key(cid))
+    raw, opted_out = pipe.execute()
+    return state_from_hash(cid, raw or {}, bool(opted_out))
+
+
+def record_turn(
+    r: Any,
+    state: State,
+    *,
+    channel: str,
+    address: str,
+    inbound: Entry,
+    reply: Entry | None,
+    language: str,
+    priority: str,
+    retention_seconds: int,
+    opt_out: bool | None = None,
+) -> None:
+    """Store one inbound message and the bot's reply, update the session and the queue.
+
+    One pipelined round trip. `priority` is the conversation's new priority (never lower than
+    before while it is open); `opt_out` True/False sets or clears the opt-out.
+    """
+    cid = state.cid
+    now = inbound.ts
+    reopened = state.status != "open"
+    waiting_since = now if reopened or state.waiting_since is None else state.waiting_since
+    fields = {
+        "channel": channel,
+        "address": address,
+        "language": language,
+        "last_intent": inbound.intent or "",
+        "priority": priority,
+        "status": "open",
+        "waiting_since": repr(waiting_since),
+        "last_in_ts": repr(now),
+        "last_text": inbound.text[:500],
+    }
+    if not state.exists:
+        fields["created"] = repr(now)
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(conv_key(cid), mapping=fields)
+    pipe.hincrby(conv_key(cid), "count", 1)
+    pipe.expire(conv_key(cid), retention_seconds)
+    pipe.rpush(log_key(cid), *[e.to_json() for e in (inbound, reply) if e is not None])
+    pipe.expire(log_key(cid), retention_seconds)
+    if opt_out is True:
+        pipe.set(optout_key(cid), repr(now))
+    elif opt_out is False:
+        pipe.delete(optout_key(cid))
+    if reopened:
+        pipe.zadd(QUEUE, {cid: queue_score(priority, waiting_since)})
+    else:
+        # LT: a raised priority moves the conversation up; nothing ever moves it down.
+        pipe.zadd(QUEUE, {cid: queue_score(priority, waiting_since)}, lt=True)
+    pipe.incr(VERSION)
+    pipe.publish(EVENTS, cid)
+    pipe.execute()
+
+
+def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None:
+    """Add an outbound (operator) or system line to a transcript."""
+    pipe = r.pipeline(transaction=False)
+    pipe.rpush(log_key(cid), entry.to_json())
+    pipe.expire(log_key(cid), retention_seconds)
+    pipe.incr(VERSION)
+    pipe.publish(EVENTS, cid)
+    pipe.execute()
+
+
+def transcript(r: Any, cid: str) -> list[Entry]:
+    return [Entry.from_json(raw) for raw in r.lrange(log_key(cid), 0, -1)]
+
+
+def conversation(r: Any, cid: str) -> dict[str, str]:
+    """The raw session hash of a conversation (empty if unknown)."""
+    return {_text(k): _text(v) for k, v in r.hgetall(conv_key(cid)).items()}
+
+
+def queue(r: Any, limit: int = 200) -> list[dict[str, str]]:
+    """Open conversations, most urgent first, each with its session fields."""
+    cids = [_text(c) for c in r.zrange(QUEUE, 0, limit - 1)]
+    if not cids:
+        return []
+    pipe = r.pipeline(transaction=False)
+    for cid in cids:
+        pipe.hgetall(conv_key(cid))
+    rows = []
+    for cid, raw in zip(cids, pipe.execute(), strict=True):
+        row = {_text(k): _text(v) for k, v in raw.items()}
+        if not row:  # expired or erased: keep the queue clean
+            r.zrem(QUEUE, cid)
+            continue
+        row["cid"] = cid
+        rows.append(row)
+    return rows
+
+
+def claim(r: Any, cid: str, operator: str) -> bool:
+    """Atomically give the conversation to `operator`; False if someone else holds it."""
+    if r.hsetnx(conv_key(cid), "claimed_by", operator):
+        _touch(r, cid)
+        return True
+    return _text(r.hget(conv_key(cid), "claimed_by")) == operator
+
+
+def release(r: Any, cid: str) -> None:
+    """Hand the conversation back to the bot."""
+    r.hdel(conv_key(cid), "claimed_by")
+    _touch(r, cid)
+
+
+def close(r: Any, cid: str) -> None:
+    """Close the conversation: out of the queue until the person writes again."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(conv_key(cid), mapping={"status": "closed"})
+    pipe.hdel(conv_key(cid), "claimed_by", "waiting_since")
+    pipe.zrem(QUEUE, cid)
+    pipe.execute()
+    _touch(r, cid)
+
+
+def erase(r: Any, cid: str) -> None:
+    """Delete everything kept about a conversation (a person's request), except its opt-out."""
+    pipe = r.pipeline(transaction=False)
+    pipe.delete(conv_key(cid))
+    pipe.delete(log_key(cid))
+    pipe.zrem(QUEUE, cid)
+    pipe.execute()
+    _touch(r, cid)
+
+
+def _touch(r: Any, cid: str) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.incr(VERSION)
+    pipe.publish(EVENTS, cid)
+    pipe.execute()
