@@ -1,12 +1,23 @@
-"""Twilio's keyword rules: a message that is one keyword alone opts out, opts in, or asks for help."""
+"""Twilio keyword rules: a message that is one keyword alone opts out, opts in or asks help."""
 
 from __future__ import annotations
 
 # Twilio's defaults plus Advanced Opt-Out's REVOKE/OPTOUT; the translated ones must be added to
 # the Messaging Service's Advanced Opt-Out keywords too (README), so both sides agree.
 OPT_OUT = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
-     "PARAR", "ARRET", "ARRÊT"}
+    {
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPTOUT",
+        "PARAR",
+        "ARRET",
+        "ARRÊT",
+    }
 )
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO", "AYUDA", "AIDE"})

@@ -14,9 +14,24 @@ HOTLINE = "1-888-373-7888"
 TEXTLINE = "233733"
 REPLY_LANGUAGES = ("en", "es", "fr")
 REQUIRED_KEYS = (
-    "emergency", "self_harm", "help", "report", "talk_to_person", "info", "signs", "services",
-    "get_involved", "resources", "language", "stop", "stop_hint", "start", "greeting", "thanks",
-    "unknown", "interpretation",
+    "emergency",
+    "self_harm",
+    "help",
+    "report",
+    "talk_to_person",
+    "info",
+    "signs",
+    "services",
+    "get_involved",
+    "resources",
+    "language",
+    "stop",
+    "stop_hint",
+    "start",
+    "greeting",
+    "thanks",
+    "unknown",
+    "interpretation",
 )
 Replies = dict[str, dict[str, str]]
 

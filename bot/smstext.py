@@ -13,8 +13,21 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 # Lookalikes outside GSM-7, replaced as Twilio's Smart Encoding does, so a reply stays GSM-7.
 _SMART = {
-    "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
-    "…": "...", "\u00a0": " ", "«": '"', "»": '"', "œ": "oe", "Œ": "OE", "ç": "c",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "\u00a0": " ",
+    "«": '"',
+    "»": '"',
+    "œ": "oe",
+    "Œ": "OE",
+    "ç": "c",
 }
 
 
@@ -23,7 +36,7 @@ def is_gsm7(text: str) -> bool:
 
 
 def smart_encode(text: str) -> str:
-    """Replace characters outside GSM-7 by close GSM-7 ones (á -> a); keep text that has no match."""
+    """Replace characters outside GSM-7 by close GSM-7 ones (á -> a); keep the rest."""
     out = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED:

@@ -50,6 +50,7 @@ class State:
     exists: bool = False
     channel: str = ""
     language: str | None = None
+    chosen_language: str | None = None  # set when the person asked for a language
     last_intent: str | None = None
     priority: str = "low"
     status: str = "closed"  # open | closed
@@ -96,6 +97,7 @@ def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
         exists=bool(h),
         channel=h.get("channel") or "",
         language=h.get("language") or None,
+        chosen_language=h.get("chosen_language") or None,
         last_intent=h.get("last_intent") or None,
         priority=h.get("priority") or "low",
         status=h.get("status") or "closed",
@@ -129,6 +131,7 @@ def record_turn(
     priority: str,
     retention_seconds: int,
     opt_out: bool | None = None,
+    chosen_language: str | None = None,
 ) -> None:
     """Store one inbound message and the bot's reply, update the session and the queue.
 
@@ -150,6 +153,8 @@ def record_turn(
         "last_in_ts": repr(now),
         "last_text": inbound.text[:500],
     }
+    if chosen_language:
+        fields["chosen_language"] = chosen_language
     if not state.exists:
         fields["created"] = repr(now)
     pipe = r.pipeline(transaction=False)

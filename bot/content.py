@@ -1,0 +1,74 @@
+"""The classifier and reply texts in use, reloaded when their files change; last good kept."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.datafiles import DataError
+from bot.replies import Replies, load_responses
+
+if TYPE_CHECKING:
+    from bot.classify import Classifier
+
+log = logging.getLogger(__name__)
+
+
+def _stamp(*directories: Path) -> tuple:
+    try:
+        return tuple(
+            sorted((str(p), p.stat().st_mtime_ns) for d in directories for p in d.iterdir())
+        )
+    except OSError:
+        return ()
+
+
+class Content:
+    """Holds the last good classifier and replies; `errors` lists what failed to load."""
+
+    def __init__(self, intents_dir: Path, responses_dir: Path, check_every: float = 2.0) -> None:
+        self.intents_dir = Path(intents_dir)
+        self.responses_dir = Path(responses_dir)
+        self.check_every = check_every
+        self.classifier: Classifier | None = None
+        self.replies: Replies | None = None
+        self.errors: list[str] = []
+        self._stamp: tuple = ()
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.load()
+
+    def load(self) -> None:
+        """Load both directories; on an error keep what was loaded before and log file and line."""
+        from bot.classify import Classifier
+
+        errors = []
+        stamp = _stamp(self.intents_dir, self.responses_dir)
+        try:
+            self.classifier = Classifier.from_directory(self.intents_dir)
+        except (DataError, OSError) as exc:
+            errors.append(str(exc))
+        try:
+            self.replies = load_responses(self.responses_dir)
+        except (DataError, OSError) as exc:
+            errors.append(str(exc))
+        for error in errors:
+            log.error("data file problem, keeping the last good data: %s", error)
+        self.errors = errors
+        self._stamp = stamp
+        self._checked = time.monotonic()
+
+    def refresh(self) -> None:
+        """Reload if a file changed since the last look (checked at most every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked < self.check_every or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._checked = now
+            if _stamp(self.intents_dir, self.responses_dir) != self._stamp:
+                self.load()
+        finally:
+            self._lock.release()

@@ -1,0 +1,143 @@
+"""The one path every inbound message takes: normalise, classify, decide the reply, store.
+
+SMS and the web chat both call `TriageLine.receive`. Whatever fails here (Redis, a data file,
+the classifier), the person still gets a reply with the hotline number.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot import optout, store
+from bot.content import Content
+from bot.replies import Numbers, reply_text
+from bot.safety import safe_reply
+from bot.smstext import smart_encode
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1600  # Twilio's own limit for one message
+CRITICAL = frozenset({"emergency", "self_harm"})
+
+
+@dataclass
+class Outcome:
+    """What happened to one inbound message: the reply to send (None for silence) and why."""
+
+    reply: str | None
+    intent: str
+    priority: str
+    language: str
+    stored: bool
+    conversation: str
+
+
+class TriageLine:
+    """Binds the Redis client, the content and the configured numbers for `receive`."""
+
+    def __init__(
+        self, redis: Any, content: Content, numbers: Numbers, retention_seconds: int
+    ) -> None:
+        self.redis = redis
+        self.content = content
+        self.numbers = numbers
+        self.retention_seconds = retention_seconds
+
+    def receive(self, channel: str, address: str, text: str, now: float | None = None) -> Outcome:
+        """Answer one message from `address` on `channel` ("sms" or "web")."""
+        body = (text or "")[:MAX_BODY]
+        cid = f"{channel}:{address}"
+        try:
+            return self._receive(channel, address, cid, body, now or time.time())
+        except Exception:
+            log.exception("inbound message failed; sending the built-in reply")
+            return Outcome(
+                reply=safe_reply(body, self.numbers.emergency),
+                intent="unknown",
+                priority="high",
+                language="en",
+                stored=False,
+                conversation=cid,
+            )
+
+    def _receive(self, channel: str, address: str, cid: str, body: str, now: float) -> Outcome:
+        self.content.refresh()
+        try:
+            state = store.load_state(self.redis, cid)
+            storage_ok = True
+        except Exception:
+            log.exception("Redis unavailable while reading %s", channel)
+            state, storage_ok = store.State(cid=cid), False
+
+        classifier, replies = self.content.classifier, self.content.replies
+        if classifier is None or replies is None:
+            raise RuntimeError("no usable data files: " + "; ".join(self.content.errors))
+        result = classifier.classify(body, conversation_language=state.language)
+        intent, language = result.intent, result.language
+        keyword = optout.keyword(body) if channel == "sms" else None
+
+        chosen = None
+        if intent == "language" and result.switch_to:
+            chosen = result.switch_to
+        reply_language = chosen or state.chosen_language or language
+
+        opt_out: bool | None = None
+        key: str | None = intent
+        if keyword == "stop":
+            intent, opt_out = "stop", True
+            key = None if state.opted_out else "stop"  # one confirmation only
+        elif keyword == "start" and (state.opted_out or body.strip().upper() != "YES"):
+            intent, opt_out, key = "start", False, "start"
+        elif keyword == "help":
+            key = "help" if intent not in CRITICAL else intent
+        elif state.opted_out:
+            key = None  # Twilio would refuse to deliver anything else (error 21610)
+        elif intent == "stop":
+            key = "stop_hint"  # only the keyword alone opts out ("make him stop" is not one)
+        elif state.claimed_by and intent not in CRITICAL:
+            key = None  # an operator holds this conversation
+
+        reply = reply_text(replies, key, reply_language, self.numbers) if key else None
+        if reply and channel == "sms":
+            reply = smart_encode(reply)
+
+        priority = result.priority
+        if state.status == "open":
+            priority = store.higher_priority(state.priority, priority)
+        if state.blocked:
+            priority = "low"
+
+        stored = False
+        if storage_ok:
+            try:
+                inbound = store.Entry(
+                    "in",
+                    "person",
+                    body,
+                    now,
+                    intent,
+                    result.priority,
+                    language,
+                    {"confidence": round(result.confidence, 3), "matched": result.matched},
+                )
+                outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
+                store.record_turn(
+                    self.redis,
+                    state,
+                    channel=channel,
+                    address=address,
+                    inbound=inbound,
+                    reply=outbound,
+                    language=language,
+                    priority=priority,
+                    retention_seconds=self.retention_seconds,
+                    opt_out=opt_out,
+                    chosen_language=chosen,
+                )
+                stored = True
+            except Exception:
+                log.exception("Redis unavailable while storing %s", cid)
+        return Outcome(reply, intent, priority, reply_language, stored, cid)

@@ -1,0 +1,10 @@
+"""gunicorn settings shared by ./run, the Procfile and the load benchmark."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Sync workers were steadier than gthread under load on 2 cores (field notes).
+worker_class = "sync"
+timeout = 30
+accesslog = None
