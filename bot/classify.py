@@ -1,0 +1,162 @@
+"""Rule-and-lexicon intent classifier: typo-tolerant phrase matching, negation, contract precedence."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from bot.language import detect_language
+from bot.lexicon import ANY, Lexicon, Phrase, correct, load_lexicon
+from bot.normalise import normalise
+
+INTENTS: tuple[str, ...] = (
+    "emergency", "self_harm", "help", "report", "talk_to_person", "info", "signs", "services",
+    "get_involved", "resources", "language", "stop", "start", "greeting", "thanks", "unknown",
+)
+PRIORITY: dict[str, str] = {
+    "emergency": "critical", "self_harm": "critical", "help": "high", "report": "high",
+    "talk_to_person": "high", "info": "normal", "signs": "normal", "services": "normal",
+    "get_involved": "low", "resources": "low", "language": "normal", "stop": "low",
+    "start": "low", "greeting": "low", "thanks": "low", "unknown": "normal",
+}
+_RANK = {name: i for i, name in enumerate(INTENTS)}
+REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
+STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
+WEAK = 0.5  # below STRONG but at or above this: used only when no intent is strong
+MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
+NEGATION_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of classifying one message."""
+
+    intent: str
+    priority: str
+    language: str
+    confidence: float
+    matched: str | None = None
+    switch_to: str | None = None
+
+    def as_dict(self) -> dict:
+        """A plain dict, ready for JSON."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    phrase: Phrase
+    start: int
+    end: int
+
+
+def _match_at(tokens: list[str], start: int, phrase: Phrase) -> int | None:
+    """End index if `phrase` matches `tokens` from `start` with small gaps, else None."""
+    pos = start + 1
+    for word in phrase.tokens[1:]:
+        for skip in range(MAX_GAP + 1):
+            if pos + skip < len(tokens) and tokens[pos + skip] == word:
+                pos += skip + 1
+                break
+        else:
+            return None
+    return pos
+
+
+class Classifier:
+    """Classifies messages against a loaded `Lexicon`."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._typos: dict[str, str] = {}
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> Classifier:
+        """Load `directory` (raises DataError naming file and line on a malformed file)."""
+        return cls(load_lexicon(Path(directory)))
+
+    def _canon(self, token: str) -> str:
+        word = self._typos.get(token)
+        if word is None:
+            word = correct(self.lexicon, token)
+            if len(self._typos) < 200_000:
+                self._typos[token] = word
+        return word
+
+    def _negated(self, tokens: list[str], start: int) -> bool:
+        window = tokens[max(0, start - NEGATION_WINDOW) : start]
+        return any(t in self.lexicon.negations for t in window)
+
+    def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:
+        """Canonical tokens of a normalised text and every phrase found in them."""
+        tokens = [self._canon(t) for t in norm.split()]
+        found: list[_Hit] = []
+        by_first = self.lexicon.by_first
+        for i, tok in enumerate(tokens):
+            for phrase in by_first.get(tok, ()):
+                end = _match_at(tokens, i, phrase)
+                if end is None:
+                    continue
+                if phrase.negatable and self._negated(tokens, i):
+                    continue
+                found.append(_Hit(phrase, i, end))
+        for phrase in self.lexicon.cjk:
+            if phrase.text in norm and len(phrase.tokens) == 1 and phrase.tokens[0] not in tokens:
+                idx = norm.find(phrase.text)
+                if not (phrase.negatable and any(n in norm[max(0, idx - 2) : idx] for n in "不没別别")):
+                    found.append(_Hit(phrase, 0, len(tokens)))
+        return tokens, found
+
+    def classify(self, text: str, *, conversation_language: str | None = None) -> Result:
+        """Classify one message; `conversation_language` is the language the conversation is in."""
+        default_lang = conversation_language or "en"
+        norm = normalise(text or "")
+        if not norm:
+            return Result("unknown", PRIORITY["unknown"], default_lang, 1.0)
+        tokens, found = self.hits(norm)
+        keyword = self.lexicon.keywords.get(" ".join(tokens))
+        if keyword is not None:
+            lang = keyword.language
+            if lang == ANY or len(tokens) == 1 and lang == "en" and conversation_language:
+                lang = default_lang
+            return Result(keyword.intent, PRIORITY[keyword.intent], lang, 0.95,
+                          keyword.text, keyword.switch_to)
+        language = detect_language(text, conversation_language=conversation_language)
+        scores: dict[str, float] = {}
+        best_hit: dict[str, _Hit] = {}
+        covered: dict[str, set[int]] = {}
+        for hit in found:
+            intent = hit.phrase.intent
+            scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
+            covered.setdefault(intent, set()).update(range(hit.start, hit.end))
+            top = best_hit.get(intent)
+            if top is None or hit.phrase.weight > top.phrase.weight:
+                best_hit[intent] = hit
+        for intent in self.lexicon.whole_only & scores.keys():
+            # greetings and thanks count only when they are (nearly) the whole message
+            if len(covered[intent]) < 0.5 * len(tokens):
+                del scores[intent]
+        strong = [i for i, s in scores.items() if s >= STRONG]
+        if strong:
+            intent = min(strong, key=_RANK.__getitem__)
+        else:
+            weak = [i for i, s in scores.items() if s >= WEAK]
+            if not weak:
+                return Result("unknown", PRIORITY["unknown"], language, 0.5)
+            intent = max(weak, key=lambda i: (scores[i], -_RANK[i]))
+        hit = best_hit[intent]
+        confidence = round(min(1.0, 0.5 + scores[intent] / 2), 3)
+        return Result(intent, PRIORITY[intent], language, confidence, hit.phrase.text,
+                      hit.phrase.switch_to)
+
+
+@lru_cache(maxsize=4)
+def _cached(directory: str) -> Classifier:
+    return Classifier.from_directory(Path(directory))
+
+
+def default_classifier() -> Classifier:
+    """The classifier for `<repo>/intents` (or `$INTENTS_DIR`), loaded once per process."""
+    return _cached(os.environ.get("INTENTS_DIR") or str(REPO_INTENTS))

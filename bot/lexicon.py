@@ -1,0 +1,225 @@
+"""Load the intent data in `intents/` into fast lookup tables: phrases by first token, keywords, a typo index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.datafiles import DataError, data_files, line_of, load_file
+from bot.normalise import normalise
+
+ANY = "any"  # keywords that belong to no language (HELP, STOP): reported in the conversation's
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One phrase of an intent, already normalised into tokens."""
+
+    intent: str
+    tokens: tuple[str, ...]
+    weight: float
+    language: str
+    text: str
+    negatable: bool
+    switch_to: str | None = None
+
+
+@dataclass
+class Lexicon:
+    """All phrases and keywords of a directory, indexed for token-level matching."""
+
+    intents: list[str] = field(default_factory=list)
+    by_first: dict[str, list[Phrase]] = field(default_factory=dict)
+    cjk: list[Phrase] = field(default_factory=list)
+    keywords: dict[str, Phrase] = field(default_factory=dict)
+    negations: frozenset[str] = frozenset()
+    vocab: set[str] = field(default_factory=set)
+    protected: set[str] = field(default_factory=set)
+    deletes: dict[str, set[str]] = field(default_factory=dict)
+    whole_only: set[str] = field(default_factory=set)
+
+
+def max_edits(word: str) -> int:
+    """Typos tolerated in a word of this length: none for short words, one, then two."""
+    n = len(word)
+    return 0 if n <= 3 else 1 if n <= 5 else 2
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    """Every string obtained by deleting up to `depth` characters (SymSpell-style index keys)."""
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def _items(value: Any, path: Path, where: str) -> list[tuple[str, float]]:
+    """A list of `text` or `{text: weight}` entries as (text, weight) pairs."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DataError(path, f"{where} must be a list", line_of(path, where.split(".")[-1]))
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append((item, 1.0))
+        elif isinstance(item, dict) and len(item) == 1:
+            text, weight = next(iter(item.items()))
+            if not isinstance(weight, int | float):
+                raise DataError(path, f"weight of {text!r} must be a number", line_of(path, str(text)))
+            out.append((str(text), float(weight)))
+        elif isinstance(item, bool):
+            raise DataError(path, f"{where}: YAML reads an unquoted yes/no/on/off as {item}; "
+                            "quote it", None)
+        else:
+            raise DataError(path, f"bad entry in {where}: {item!r}", line_of(path, str(item)[:20]))
+    return out
+
+
+def _by_language(doc: dict, key: str, path: Path) -> dict[str, Any]:
+    section = doc.get(key) or {}
+    if not isinstance(section, dict):
+        raise DataError(path, f"`{key}` must map language codes to lists", line_of(path, key + ":"))
+    return section
+
+
+class LexiconBuilder:
+    """Collects entries from data files, then builds the indexes."""
+
+    def __init__(self) -> None:
+        self.lex = Lexicon()
+
+    def add_phrase(self, phrase: Phrase) -> None:
+        if not phrase.tokens:
+            return
+        if _is_cjk(phrase.text):
+            self.lex.cjk.append(phrase)
+        self.lex.by_first.setdefault(phrase.tokens[0], []).append(phrase)
+        self.lex.vocab.update(phrase.tokens)
+
+    def add_keyword(self, phrase: Phrase) -> None:
+        key = " ".join(phrase.tokens)
+        if key and key not in self.lex.keywords:
+            self.lex.keywords[key] = phrase
+            self.lex.vocab.update(phrase.tokens)
+
+    def load_intent(self, doc: dict, path: Path) -> None:
+        intent = doc.get("intent")
+        if not isinstance(intent, str) or not intent:
+            raise DataError(path, "missing `intent: name`", 1)
+        if intent not in self.lex.intents:
+            self.lex.intents.append(intent)
+        negatable = bool(doc.get("negatable", False))
+        if doc.get("whole_message"):
+            self.lex.whole_only.add(intent)
+        for section, weight_scale in (("phrases", 1.0), ("cues", 0.5)):
+            for lang, items in _by_language(doc, section, path).items():
+                for text, weight in _items(items, path, f"{section}.{lang}"):
+                    self.add_phrase(
+                        Phrase(intent, tuple(normalise(text).split()), weight * weight_scale,
+                               str(lang), text, negatable)
+                    )
+        for lang, items in _by_language(doc, "keywords", path).items():
+            for text, weight in _items(items, path, f"keywords.{lang}"):
+                self.add_keyword(
+                    Phrase(intent, tuple(normalise(text).split()), weight, str(lang), text, False)
+                )
+
+    def load_languages(self, doc: dict, path: Path) -> None:
+        """`names: {target: {written_in: [names]}}` plus `templates: {lang: ["in {name}"]}`."""
+        names = doc.get("names") or {}
+        templates = doc.get("templates") or {}
+        if not isinstance(names, dict) or not isinstance(templates, dict):
+            raise DataError(path, "`names` and `templates` must be mappings", 1)
+        if "language" not in self.lex.intents:
+            self.lex.intents.append("language")
+        for target, by_lang in names.items():
+            if not isinstance(by_lang, dict):
+                raise DataError(path, f"names.{target} must map languages to lists",
+                                line_of(path, f"{target}:"))
+            for lang, items in by_lang.items():
+                for name, weight in _items(items, path, f"names.{target}.{lang}"):
+                    tokens = tuple(normalise(name).split())
+                    self.add_keyword(Phrase("language", tokens, weight, str(lang), name, False,
+                                            str(target)))
+                    for tlang, patterns in templates.items():
+                        for pattern, pweight in _items(patterns, path, f"templates.{tlang}"):
+                            text = pattern.replace("{name}", name)
+                            self.add_phrase(Phrase("language", tuple(normalise(text).split()),
+                                                   pweight, str(lang), text, False, str(target)))
+
+    def load_settings(self, doc: dict, path: Path) -> None:
+        negs: set[str] = set(self.lex.negations)
+        for _lang, words in _by_language(doc, "negations", path).items():
+            for word, _w in _items(words, path, "negations"):
+                negs.update(normalise(word).split())
+        self.lex.negations = frozenset(negs)
+        for _lang, words in _by_language(doc, "known_words", path).items():
+            for word, _w in _items(words, path, "known_words"):
+                self.lex.protected.update(normalise(word).split())
+
+    def build(self) -> Lexicon:
+        lex = self.lex
+        for word in lex.vocab:
+            k = max_edits(word)
+            if k == 0 or _is_cjk(word):
+                continue
+            for key in _deletes(word, k):
+                lex.deletes.setdefault(key, set()).add(word)
+        return lex
+
+
+def load_lexicon(directory: Path) -> Lexicon:
+    """Read every data file of `directory`; raise DataError naming file and line on bad data."""
+    if not directory.is_dir():
+        raise DataError(directory, "intents directory not found")
+    builder = LexiconBuilder()
+    for path in data_files(directory):
+        doc = load_file(path)
+        if not isinstance(doc, dict):
+            raise DataError(path, "top level must be a mapping", 1)
+        if "version" not in doc:
+            raise DataError(path, "missing `version` key", 1)
+        kind = doc.get("kind", "intent")
+        if kind == "settings":
+            builder.load_settings(doc, path)
+        elif kind == "languages":
+            builder.load_languages(doc, path)
+        elif kind == "intent":
+            builder.load_intent(doc, path)
+        else:
+            raise DataError(path, f"unknown kind {kind!r}", line_of(path, "kind"))
+    return builder.build()
+
+
+def correct(lex: Lexicon, token: str) -> str:
+    """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed candidates)."""
+    if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
+        return token
+    candidates: set[str] = set()
+    for key in _deletes(token, 1 if len(token) <= 5 else 2):
+        hit = lex.deletes.get(key)
+        if hit:
+            candidates |= hit
+    if not candidates:
+        return token
+    best = process.extractOne(
+        token, candidates, scorer=DamerauLevenshtein.distance, processor=None,
+        score_cutoff=2,
+    )
+    if best is None:
+        return token
+    word, dist, _ = best
+    if dist > max_edits(word) or dist > max_edits(token) or (word[0] != token[0] and dist > 1):
+        return token
+    return word
