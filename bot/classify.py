@@ -103,8 +103,9 @@ class Classifier:
                     continue
                 found.append(_Hit(phrase, i, end))
         for phrase in self.lexicon.cjk:
-            if phrase.text in norm and len(phrase.tokens) == 1 and phrase.tokens[0] not in tokens:
-                idx = norm.find(phrase.text)
+            word = phrase.tokens[0]
+            if len(phrase.tokens) == 1 and word in norm and word not in tokens:
+                idx = norm.find(word)
                 if not (phrase.negatable and any(n in norm[max(0, idx - 2) : idx] for n in "不没別别")):
                     found.append(_Hit(phrase, 0, len(tokens)))
         return tokens, found
