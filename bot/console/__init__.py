@@ -1,0 +1,76 @@
+"""The operator console: login, the live queue, transcripts, take over and reply, audit log.
+
+`init_app` wires Flask-Login, CSRF protection (every blueprint except the Twilio webhook and the
+web-chat API, which authenticate their own way), session cookie rules, the blueprint and the
+`flask operators` command group.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from flask import Blueprint, Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+# Blueprints that must not need a CSRF token: Twilio signs its webhooks, the widget uses its token.
+CSRF_EXEMPT = frozenset({"sms", "widget"})
+
+DEFAULTS = {
+    # Failed logins allowed per account name, and per client address, in LOGIN_WINDOW_SECONDS.
+    "LOGIN_MAX_PER_NAME": 5,
+    "LOGIN_MAX_PER_ADDRESS": 20,
+    "LOGIN_WINDOW_SECONDS": 900,
+    # A console login lasts at most this long, however active.
+    "CONSOLE_SESSION_HOURS": 12,
+    # How often an open console asks whether anything changed.
+    "CONSOLE_POLL_SECONDS": 3,
+}
+
+
+class Csrf(CSRFProtect):
+    """CSRFProtect that exempts blueprints by name, including ones registered later."""
+
+    def _is_exempt(self) -> bool:
+        blueprint = (request.blueprint or "").split(".")[0]
+        return blueprint in CSRF_EXEMPT or super()._is_exempt()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS (after ProxyFix)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def init_app(app: Flask) -> None:
+    """Register the console on `app`."""
+    from bot.console import auth, views
+    from bot.operators_cli import operators
+
+    for key, default in DEFAULTS.items():
+        app.config.setdefault(key, int(os.environ.get(key, default)))
+    if app.config.get("PUBLIC_URL", "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["CONSOLE_SESSION_HOURS"]),
+        # The token lives as long as the session; an hour's limit would break a long shift.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.session_interface = SessionInterface()
+    Csrf(app)
+    auth.login_manager.init_app(app)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(operators)

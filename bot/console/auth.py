@@ -1,0 +1,112 @@
+"""Console login: Flask-Login sessions, argon2 passwords, failed logins limited in Redis."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from bot import accounts, audit
+from bot.console import bp, limits
+
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+
+
+class Operator(UserMixin):
+    """The logged-in operator (Flask-Login's user object)."""
+
+    def __init__(self, account: accounts.Account) -> None:
+        self.account = account
+        self.name = account.name
+        self.is_admin = account.is_admin
+
+    def get_id(self) -> str:
+        return self.name
+
+
+@login_manager.user_loader
+def load_operator(name: str) -> Operator | None:
+    """The session's operator, unless the account is gone, disabled or the login too old."""
+    max_age = current_app.config["CONSOLE_SESSION_HOURS"] * 3600
+    if time.time() - float(session.get("login_at", 0)) > max_age:
+        return None
+    account = accounts.get(current_app.redis, name)
+    return Operator(account) if account and not account.disabled else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    """JSON callers get 401; pages go to the login form and come back afterwards."""
+    if request.path.startswith("/console/api/"):
+        return jsonify(error="login required"), 401
+    return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside the console: never an open redirect."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console"):
+        return url_for("console.queue_page")
+    return target or url_for("console.queue_page")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))
+    if request.method == "GET":
+        return render_template("console/login.html", next=request.args.get("next", ""))
+
+    r, cfg = current_app.redis, current_app.config
+    name = request.form.get("name", "").strip().lower()[:64]
+    password = request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    known = accounts.get(r, name) is not None
+    wait = limits.blocked_for(
+        r,
+        name,
+        address,
+        per_name=cfg["LOGIN_MAX_PER_NAME"],
+        per_address=cfg["LOGIN_MAX_PER_ADDRESS"],
+    )
+    if wait:
+        audit.record(r, name if known else "(unknown name)", "login_refused", addr=address)
+        minutes = max(1, round(wait / 60))
+        error = f"Too many failed logins. Try again in about {minutes} minute(s)."
+        return render_template("console/login.html", error=error, name=name), 429
+
+    account = accounts.authenticate(r, name, password)
+    if account is None:
+        limits.fail(r, name, address, cfg["LOGIN_WINDOW_SECONDS"])
+        audit.record(r, name if known else "(unknown name)", "login_failed", addr=address)
+        error = "Wrong name or password, or the account is disabled."
+        return render_template("console/login.html", error=error, name=name), 401
+
+    limits.succeed(r, name, address)
+    session.clear()  # no state carried over from before the login
+    login_user(Operator(account))
+    session.permanent = True
+    session["login_at"] = time.time()
+    audit.record(r, account.name, "login", addr=address)
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        audit.record(current_app.redis, current_user.name, "logout")
+    logout_user()
+    session.clear()
+    return redirect(url_for("console.login"))

@@ -1,0 +1,403 @@
+"""Console pages and their JSON: the queue, one conversation, its actions, the audit log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from bot import audit, store
+from bot.console import bp, privacy
+
+log = logging.getLogger(__name__)
+MAX_REPLY = 1600
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    """No framing, no inline script, and no copy of a transcript in any cache."""
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def admin_required(view: Any) -> Any:
+    """Operators who are not admins get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403, "Only an admin can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def redis() -> Any:
+    return current_app.redis
+
+
+def retention() -> int:
+    return int(current_app.config["RETENTION_DAYS"]) * 86400
+
+
+def actor() -> str:
+    return current_user.name
+
+
+def refs_for(cids: list[str]) -> dict[str, str]:
+    return privacy.remember(redis(), current_app.config["SECRET_KEY"], cids, retention())
+
+
+def lookup(ref: str) -> tuple[str, dict[str, str]]:
+    """The conversation id and session behind `ref`; :raise 404: if erased, expired or unknown."""
+    cid = privacy.resolve(redis(), ref)
+    conv = store.conversation(redis(), cid) if cid else {}
+    if not cid or not conv:
+        abort(404, "This conversation no longer exists (closed and expired, or erased).")
+    return cid, conv
+
+
+def is_overdue(row: dict[str, str], now: float) -> bool:
+    """A critical conversation nobody has taken for longer than OVERDUE_SECONDS."""
+    since = float(row.get("waiting_since") or now)
+    return (
+        row.get("priority") == "critical"
+        and not row.get("claimed_by")
+        and row.get("blocked") != "1"
+        and now - since > current_app.config["OVERDUE_SECONDS"]
+    )
+
+
+def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, Any]:
+    """What the queue shows of one conversation: the full number only to whoever holds it."""
+    holder = row.get("claimed_by") or None
+    address = row.get("address") or cid.partition(":")[2]
+    mine = holder == actor()
+    return {
+        "ref": ref,
+        "url": url_for("console.conversation_page", ref=ref),
+        "channel": "web" if cid.startswith("web:") else "sms",
+        "number": address if mine else privacy.mask(address),
+        "intent": row.get("last_intent") or "unknown",
+        "language": row.get("language") or "",
+        "priority": row.get("priority") or "normal",
+        "last_text": row.get("last_text") or "",
+        "waiting_since": float(row.get("waiting_since") or now),
+        "last_in_ts": float(row.get("last_in_ts") or 0),
+        "claimed_by": holder,
+        "mine": mine,
+        "blocked": row.get("blocked") == "1",
+        "status": row.get("status") or "closed",
+        "overdue": is_overdue(row, now),
+    }
+
+
+def queue_rows() -> list[dict[str, Any]]:
+    """Open conversations: overdue ones first, then priority, then longest wait."""
+    rows = store.queue(redis())
+    refs = refs_for([row["cid"] for row in rows])
+    now = time.time()
+    out = [summary(row["cid"], refs[row["cid"]], row, now) for row in rows]
+    return sorted(out, key=lambda s: not s["overdue"])  # stable: keeps the queue's order
+
+
+def page_settings() -> dict[str, Any]:
+    cfg = current_app.config
+    overdue = int(cfg["OVERDUE_SECONDS"])
+    return {
+        "poll": cfg["CONSOLE_POLL_SECONDS"],
+        "overdue": overdue,
+        "overdue_label": f"{overdue // 60} min" if overdue % 60 == 0 else f"{overdue} s",
+    }
+
+
+@bp.get("")
+@bp.get("/")
+@login_required
+def queue_page() -> str:
+    return render_template(
+        "console/queue.html",
+        rows=queue_rows(),
+        version=store.version(redis()),
+        now=time.time(),
+        settings=page_settings(),
+    )
+
+
+@bp.get("/api/queue")
+@login_required
+def queue_api() -> Response:
+    """The queue as JSON; only the version when nothing changed since `?v=`."""
+    version = store.version(redis())
+    if request.args.get("v") == str(version):
+        return jsonify(version=version, now=time.time(), changed=False)
+    return jsonify(version=version, now=time.time(), changed=True, rows=queue_rows())
+
+
+def sender_label(sender: str) -> str:
+    if sender.startswith("operator:"):
+        return "Operator " + sender.partition(":")[2]
+    return {"person": "Person", "bot": "Bot"}.get(sender, sender)
+
+
+def entry_view(entry: store.Entry) -> dict[str, Any]:
+    return {
+        "direction": entry.direction,
+        "sender": sender_label(entry.sender),
+        "kind": entry.sender.partition(":")[0],
+        "text": entry.text,
+        "ts": entry.ts,
+        "iso": datetime.fromtimestamp(entry.ts, UTC).isoformat(timespec="seconds"),
+        "intent": entry.intent or "",
+        "priority": entry.priority or "",
+    }
+
+
+def stale(conv: dict[str, str], now: float) -> bool:
+    """True when the person's last message is older than the safe reply window."""
+    last = float(conv.get("last_in_ts") or 0)
+    return now - last > current_app.config["SAFE_REPLY_MINUTES"] * 60
+
+
+def render_conversation(
+    ref: str,
+    cid: str,
+    conv: dict[str, str],
+    *,
+    draft: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    now = time.time()
+    info = summary(cid, ref, conv, now)
+    return render_template(
+        "console/conversation.html",
+        c=info,
+        entries=[entry_view(e) for e in store.transcript(redis(), cid)],
+        opted_out=bool(redis().exists(store.optout_key(cid))),
+        stale=stale(conv, now),
+        safe_minutes=current_app.config["SAFE_REPLY_MINUTES"],
+        draft=draft,
+        error=error,
+        reply_key=uuid.uuid4().hex,
+        version=store.version(redis()),
+        settings=page_settings(),
+    ), status
+
+
+@bp.get("/c/<ref>")
+@login_required
+def conversation_page(ref: str) -> tuple[str, int]:
+    cid, conv = lookup(ref)
+    return render_conversation(ref, cid, conv)
+
+
+@bp.get("/api/c/<ref>")
+@login_required
+def conversation_api(ref: str) -> Response:
+    """The transcript and who holds the conversation; only the version when unchanged."""
+    version = store.version(redis())
+    if request.args.get("v") == str(version):
+        return jsonify(version=version, changed=False)
+    cid = privacy.resolve(redis(), ref)
+    conv = store.conversation(redis(), cid) if cid else {}
+    if not conv:
+        return jsonify(version=version, changed=True, gone=True), 404
+    entries = [entry_view(e) for e in store.transcript(redis(), cid)]
+    return jsonify(
+        version=version,
+        changed=True,
+        status=conv.get("status"),
+        claimed_by=conv.get("claimed_by"),
+        entries=entries,
+    )
+
+
+def note(action: str, ref: str, cid: str, conv: dict[str, str], **extra: str) -> None:
+    """Write the audit entry for an action on a conversation (masked number only)."""
+    target = privacy.mask(conv.get("address") or cid.partition(":")[2])
+    audit.record(redis(), actor(), action, ref=ref, target=f"{cid.partition(':')[0]} {target}",
+                 **extra)
+
+
+def back(ref: str) -> Response:
+    return redirect(url_for("console.conversation_page", ref=ref), code=303)
+
+
+@bp.post("/c/<ref>/claim")
+@login_required
+def claim(ref: str) -> Response:
+    cid, conv = lookup(ref)
+    if conv.get("status") != "open":
+        flash("This conversation is closed; it reopens when the person writes again.", "error")
+    elif store.claim(redis(), cid, actor()):
+        note("claim", ref, cid, conv)
+        flash("You hold this conversation: the bot stays quiet until you hand it back.", "ok")
+    else:
+        holder = store.conversation(redis(), cid).get("claimed_by") or "someone else"
+        flash(f"Not claimed: {holder} already holds this conversation.", "error")
+    return back(ref)
+
+
+def may_manage(conv: dict[str, str]) -> bool:
+    """The holder, an admin, or anyone while nobody holds it."""
+    holder = conv.get("claimed_by")
+    return not holder or holder == actor() or current_user.is_admin
+
+
+@bp.post("/c/<ref>/release")
+@login_required
+def release(ref: str) -> Response:
+    cid, conv = lookup(ref)
+    if not conv.get("claimed_by"):
+        flash("Nobody holds this conversation.", "error")
+    elif not may_manage(conv):
+        flash(f"Only {conv['claimed_by']} or an admin can hand this back.", "error")
+    else:
+        store.release(redis(), cid)
+        note("hand_back", ref, cid, conv)
+        flash("Handed back to the bot.", "ok")
+    return back(ref)
+
+
+@bp.post("/c/<ref>/close")
+@login_required
+def close(ref: str) -> Response:
+    cid, conv = lookup(ref)
+    if not may_manage(conv):
+        flash(f"Only {conv['claimed_by']} or an admin can close this.", "error")
+        return back(ref)
+    store.close(redis(), cid)
+    note("close", ref, cid, conv)
+    flash("Conversation closed.", "ok")
+    return redirect(url_for("console.queue_page"), code=303)
+
+
+@bp.post("/c/<ref>/reply")
+@login_required
+def reply(ref: str) -> Response | tuple[str, int]:
+    """Send the operator's text to the person (SMS or web chat) and add it to the transcript."""
+    cid, conv = lookup(ref)
+    text = request.form.get("text", "").strip()
+    key = request.form.get("key", "")
+
+    def refuse(message: str, status: int) -> tuple[str, int]:
+        return render_conversation(ref, cid, conv, draft=text, error=message, status=status)
+
+    if conv.get("claimed_by") != actor():
+        return refuse("Claim the conversation before replying.", 409)
+    if conv.get("status") != "open":
+        return refuse("This conversation is closed: it cannot be messaged.", 409)
+    if redis().exists(store.optout_key(cid)):
+        return refuse("This number has opted out (STOP): it cannot be messaged.", 403)
+    if not text:
+        return refuse("The reply is empty.", 400)
+    if len(text) > MAX_REPLY:
+        return refuse(f"The reply is longer than {MAX_REPLY} characters.", 400)
+    if stale(conv, time.time()) and request.form.get("confirm_stale") != "yes":
+        return refuse(
+            "The person's last message is older than "
+            f"{current_app.config['SAFE_REPLY_MINUTES']} minutes: the phone may have changed "
+            "hands. Tick the confirmation to send anyway.",
+            409,
+        )
+    if not _KEY_RE.match(key):
+        return refuse("The form is out of date: send again.", 400)
+    lock = f"tl:opreply:{key}"
+    if not redis().set(lock, actor(), nx=True, ex=86400):
+        flash("That reply was already sent.", "ok")
+        return back(ref)
+
+    meta: dict[str, Any] = {}
+    if cid.startswith("sms:"):
+        outbound = current_app.extensions.get("outbound")
+        try:
+            if outbound is None:
+                raise RuntimeError("outbound SMS is not configured")
+            meta["sid"] = outbound.send(
+                cid=cid, to=conv.get("address") or cid[4:], body=text, key=f"op:{key}"
+            )
+        except Exception as exc:
+            log.exception("operator reply to %s failed", privacy.mask(cid))
+            redis().delete(lock)
+            note("reply_failed", ref, cid, conv, note=type(exc).__name__)
+            return refuse(f"The SMS could not be sent ({exc}). Nothing was delivered.", 502)
+    entry = store.Entry("out", f"operator:{actor()}", text, meta=meta or None)
+    store.append_entry(redis(), cid, entry, retention())
+    note("reply", ref, cid, conv, note=f"{len(text)} characters")
+    flash("Reply sent.", "ok")
+    return back(ref)
+
+
+@bp.post("/c/<ref>/block")
+@admin_required
+def block(ref: str) -> Response:
+    cid, conv = lookup(ref)
+    blocked = request.form.get("blocked") == "1"
+    store.set_blocked(redis(), cid, blocked)
+    note("block" if blocked else "unblock", ref, cid, conv)
+    flash("Number blocked: its messages are stored and never queued above low."
+          if blocked else "Number unblocked.", "ok")
+    return back(ref)
+
+
+@bp.post("/c/<ref>/erase")
+@admin_required
+def erase(ref: str) -> Response:
+    cid, conv = lookup(ref)
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm erasing this conversation.", "error")
+        return back(ref)
+    store.erase(redis(), cid)
+    privacy.forget(redis(), ref)
+    note("erase", ref, cid, conv)
+    flash("Conversation erased: transcript, session and queue entry are gone.", "ok")
+    return redirect(url_for("console.queue_page"), code=303)
+
+
+@bp.get("/audit")
+@admin_required
+def audit_page() -> str:
+    return render_template("console/audit.html", events=audit.recent(redis()))
+
+
+@bp.app_template_filter("clock")
+def clock(ts: float) -> str:
+    return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.app_template_filter("ago")
+def ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds // 60 % 60:02d}m"
