@@ -57,4 +57,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     from bot import sms
 
     app.register_blueprint(sms.bp)
+    from bot import console  # operator console: login, CSRF, session cookies, `flask operators`
+
+    console.init_app(app)
     return app

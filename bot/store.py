@@ -254,3 +254,28 @@ def _touch(r: Any, cid: str) -> None:
     pipe.incr(VERSION)
     pipe.publish(EVENTS, cid)
     pipe.execute()
+
+
+def set_blocked(r: Any, cid: str, blocked: bool) -> None:
+    """Flag (or unflag) a number that abuses the line; a blocked open conversation drops to low.
+
+    Its messages are still stored; conversation.py keeps its priority at low while flagged.
+    """
+    if not r.exists(conv_key(cid)):
+        return  # erased or expired: do not recreate a hash without its TTL
+    if blocked:
+        pipe = r.pipeline(transaction=False)
+        pipe.hset(conv_key(cid), mapping={"blocked": "1", "priority": "low"})
+        pipe.hget(conv_key(cid), "waiting_since")
+        pipe.zscore(QUEUE, cid)
+        _, since, queued = pipe.execute()
+        if queued is not None and since:
+            r.zadd(QUEUE, {cid: queue_score("low", float(since))})
+    else:
+        r.hdel(conv_key(cid), "blocked")
+    _touch(r, cid)
+
+
+def version(r: Any) -> int:
+    """The change counter the console polls: cheap to compare."""
+    return int(r.get(VERSION) or 0)
