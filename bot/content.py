@@ -26,6 +26,20 @@ def _stamp(*directories: Path) -> tuple:
         return ()
 
 
+_LOADED: dict[tuple, Classifier] = {}
+
+
+def _classifier(directory: Path, stamp: tuple) -> Classifier:
+    """Build a classifier once per directory state: apps in one process (tests) share it."""
+    from bot.classify import Classifier
+
+    key = (str(directory), stamp)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = Classifier.from_directory(directory)
+    return _LOADED[key]
+
+
 class Content:
     """Holds the last good classifier and replies; `errors` lists what failed to load."""
 
@@ -43,12 +57,10 @@ class Content:
 
     def load(self) -> None:
         """Load both directories; on an error keep what was loaded before and log file and line."""
-        from bot.classify import Classifier
-
         errors = []
         stamp = _stamp(self.intents_dir, self.responses_dir)
         try:
-            self.classifier = Classifier.from_directory(self.intents_dir)
+            self.classifier = _classifier(self.intents_dir, stamp)
         except (DataError, OSError) as exc:
             errors.append(str(exc))
         try:

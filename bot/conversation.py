@@ -91,8 +91,8 @@ class TriageLine:
             key = None if state.opted_out else "stop"  # one confirmation only
         elif keyword == "start" and (state.opted_out or body.strip().upper() != "YES"):
             intent, opt_out, key = "start", False, "start"
-        elif keyword == "help":
-            key = "help" if intent not in CRITICAL else intent
+        elif keyword == "help":  # HELP and INFO answer even after an opt-out, as Twilio's do
+            key = intent if intent in CRITICAL or intent == "info" else "help"
         elif state.opted_out:
             key = None  # Twilio would refuse to deliver anything else (error 21610)
         elif intent == "stop":
