@@ -1,0 +1,419 @@
+"""The operator console over HTTP, against a real Valkey: login, CSRF, the queue, actions, audit."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from bot import accounts, store
+
+PASSWORD = "correct horse battery"
+CRITICAL_TEXT = "he is going to hurt me"
+LOW_TEXT = "hi"
+
+
+@pytest.fixture
+def staff(app) -> dict[str, str]:
+    """Two operators and an admin, all with PASSWORD."""
+    for name, admin in (("alice", False), ("bob", False), ("root", True)):
+        accounts.create(app.redis, name, PASSWORD, admin=admin)
+    return {"alice": PASSWORD, "bob": PASSWORD, "root": PASSWORD}
+
+
+def token(client: Any, path: str = "/console/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def login(client: Any, name: str, password: str = PASSWORD, **kw: Any) -> Any:
+    data = {"name": name, "password": password, "csrf_token": token(client)}
+    return client.post("/console/login", data=data, **kw)
+
+
+def logged_in(app, name: str) -> Any:
+    client = app.test_client()
+    assert login(client, name).status_code == 302
+    return client
+
+
+def post(client: Any, path: str, **data: str) -> Any:
+    data["csrf_token"] = token(client, "/console/")
+    return client.post(path, data=data)
+
+
+def texts(app, address: str, text: str, *, ago: float = 0, channel: str = "sms") -> Any:
+    """A message from a person, `ago` seconds in the past, through the real pipeline."""
+    return app.extensions["line"].receive(channel, address, text, now=time.time() - ago)
+
+
+def queue(client: Any) -> list[dict[str, Any]]:
+    response = client.get("/console/api/queue")
+    assert response.status_code == 200
+    return response.get_json()["rows"]
+
+
+def row_for(client: Any, suffix: str) -> dict[str, Any]:
+    (row,) = [r for r in queue(client) if r["number"].endswith(suffix)]
+    return row
+
+
+def page(client: Any, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+# --- login, sessions, rate limits, CSRF -------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/", "/console/c/abc123", "/console/audit"])
+def test_pages_redirect_to_login_without_a_session(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/console/api/queue", "/console/api/c/abc123"])
+def test_json_answers_401_without_a_session(client, path):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "login required"}
+
+
+def test_login_opens_the_queue_and_logout_ends_it(client, staff):
+    response = login(client, "alice")
+    assert response.status_code == 302 and response.headers["Location"] == "/console/"
+    html = page(client, "/console/")
+    assert "alice" in html and "No open conversations." in html
+    assert post(client, "/console/logout").status_code == 302
+    assert client.get("/console/").status_code == 302
+
+
+def test_login_returns_to_the_page_asked_for_but_never_off_site(client, staff):
+    data = {"name": "alice", "password": PASSWORD, "csrf_token": token(client)}
+    response = client.post("/console/login", data={**data, "next": "/console/audit"})
+    assert response.headers["Location"] == "/console/audit"
+    post(client, "/console/logout")
+    data["csrf_token"] = token(client)
+    response = client.post("/console/login", data={**data, "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/console/"
+
+
+def test_wrong_password_is_refused(client, staff):
+    response = login(client, "alice", "wrong password!")
+    assert response.status_code == 401
+    assert "Wrong name or password" in response.get_data(as_text=True)
+    assert client.get("/console/").status_code == 302
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_over_https(app, staff):
+    plain = app.test_client()
+    cookie = login(plain, "alice").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert "Expires=" in cookie  # a limited lifetime, not a forever cookie
+    tls = app.test_client()
+    html = tls.get("/console/login", base_url="https://localhost").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    response = tls.post(
+        "/console/login",
+        base_url="https://localhost",
+        data={"name": "alice", "password": PASSWORD, "csrf_token": csrf},
+        headers={"Referer": "https://localhost/console/login"},
+    )
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_login_expires_after_the_session_lifetime(app, staff):
+    client = logged_in(app, "alice")
+    with client.session_transaction() as session:
+        session["login_at"] = time.time() - 13 * 3600
+    assert client.get("/console/").status_code == 302
+
+
+def test_disabled_account_cannot_log_in_and_its_session_ends(app, staff):
+    client = logged_in(app, "alice")
+    accounts.set_disabled(app.redis, "alice")
+    assert client.get("/console/").status_code == 302
+    assert login(app.test_client(), "alice").status_code == 401
+
+
+def test_failed_logins_per_account_are_limited_across_two_app_instances(app_config, staff, app):
+    from bot import create_app
+
+    other = create_app(app_config)  # a second worker on the same Redis
+    first, second = app.test_client(), other.test_client()
+    for i in range(5):
+        client = first if i % 2 else second
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
+        assert login(client, "alice", "wrong password!").status_code == 401
+    third = other.test_client()
+    third.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    response = login(third, "alice")  # the right password, from a fresh address
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.get_data(as_text=True)
+    assert login(third, "bob").status_code == 302  # other accounts are unaffected
+
+
+def test_failed_logins_per_address_are_limited(app_config, staff):
+    from bot import create_app
+
+    app = create_app({**app_config, "LOGIN_MAX_PER_ADDRESS": 3})
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for name in ("carol", "dave", "erin"):
+        assert login(attacker, name, "guess-guess-guess").status_code == 401
+    assert login(attacker, "alice").status_code == 429
+    colleague = app.test_client()
+    colleague.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    assert login(colleague, "alice").status_code == 302
+
+
+def test_a_right_password_clears_the_account_counter(client, staff):
+    for _ in range(4):
+        login(client, "alice", "wrong password!")
+    assert login(client, "alice").status_code == 302
+    post(client, "/console/logout")
+    for _ in range(4):
+        assert login(client, "alice", "wrong password!").status_code == 401
+
+
+def test_state_changes_need_a_csrf_token(app, staff, send_sms):
+    texts(app, "+15550001111", CRITICAL_TEXT)
+    alice = logged_in(app, "alice")
+    ref = row_for(alice, "1111")["ref"]
+    response = alice.post(f"/console/c/{ref}/claim")
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert row_for(alice, "1111")["claimed_by"] is None
+    response = alice.post(f"/console/c/{ref}/claim", data={"csrf_token": "forged"})
+    assert response.status_code == 400
+    assert app.test_client().post("/console/login", data={"name": "alice"}).status_code == 400
+    # The Twilio webhook is signed instead, and needs no token.
+    assert send_sms("hi", sender="+15550002222").status_code == 200
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+def test_queue_puts_critical_above_an_older_low_conversation(app, staff):
+    texts(app, "+15550003333", LOW_TEXT, ago=600)
+    texts(app, "+15550004444", CRITICAL_TEXT, ago=5)
+    texts(app, "web-token-abcdef", "i need help", channel="web", ago=60)
+    rows = queue(logged_in(app, "alice"))
+    assert [r["priority"] for r in rows] == ["critical", "high", "low"]
+    critical, web, low = rows
+    assert critical["intent"] == "emergency" and critical["channel"] == "sms"
+    assert critical["last_text"] == CRITICAL_TEXT and critical["language"] == "en"
+    assert web["channel"] == "web"
+    assert low["waiting_since"] < critical["waiting_since"]
+    html = page(logged_in(app, "bob"), "/console/")
+    assert html.index("+1•••••4444") < html.index("+1•••••3333")
+
+
+def test_queue_masks_numbers_everywhere_for_operators_not_holding_them(app, staff):
+    texts(app, "+15550005555", CRITICAL_TEXT)
+    alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
+    row = row_for(alice, "5555")
+    assert row["number"] == "+1•••••5555"
+    for html in (page(alice, "/console/"), page(alice, row["url"]),
+                 alice.get("/console/api/queue").get_data(as_text=True)):
+        assert "5550005555" not in html
+    post(alice, f"/console/c/{row['ref']}/claim")
+    assert row_for(alice, "5555")["number"] == "+15550005555"
+    assert "+15550005555" in page(alice, row["url"])
+    assert row_for(bob, "5555")["number"] == "+1•••••5555"
+    assert "5550005555" not in page(bob, row["url"])
+
+
+def test_queue_api_is_cheap_when_nothing_changed(app, staff):
+    texts(app, "+15550006666", CRITICAL_TEXT)
+    alice = logged_in(app, "alice")
+    first = alice.get("/console/api/queue").get_json()
+    again = alice.get(f"/console/api/queue?v={first['version']}").get_json()
+    assert again["changed"] is False and "rows" not in again
+    texts(app, "+15550007777", LOW_TEXT)
+    after = alice.get(f"/console/api/queue?v={first['version']}").get_json()
+    assert after["changed"] is True and len(after["rows"]) == 2
+
+
+def test_unclaimed_critical_past_the_limit_is_overdue_and_first(app, staff):
+    texts(app, "+15550008888", CRITICAL_TEXT, ago=300)  # over OVERDUE_SECONDS (120)
+    texts(app, "+15550009999", CRITICAL_TEXT, ago=10)
+    alice = logged_in(app, "alice")
+    old, new = queue(alice)
+    assert old["number"].endswith("8888") and old["overdue"] is True
+    assert new["overdue"] is False
+    html = page(alice, "/console/")
+    assert "1 critical conversation(s) unclaimed for over 2 min" in html
+    post(alice, f"/console/c/{old['ref']}/claim")
+    assert [r["overdue"] for r in queue(alice)] == [False, False]
+
+
+# --- one conversation --------------------------------------------------------------------------
+
+
+def test_transcript_shows_both_directions_with_sender_intent_and_time(app, staff):
+    texts(app, "+15550001212", CRITICAL_TEXT)
+    alice = logged_in(app, "alice")
+    url = row_for(alice, "1212")["url"]
+    html = page(alice, url)
+    assert CRITICAL_TEXT in html and "Person" in html and "Bot" in html
+    assert "emergency" in html and "UTC" in html
+    assert "1-888-373-7888" in html or "911" in html  # the bot's reply is in the transcript
+
+
+def test_transcript_with_a_script_tag_is_shown_as_text(app, staff):
+    texts(app, "+15550001313", "<script>alert('x')</script> help <b>me</b>")
+    alice = logged_in(app, "alice")
+    row = row_for(alice, "1313")
+    for html in (page(alice, row["url"]), page(alice, "/console/")):
+        assert "<script>alert" not in html and "<b>me</b>" not in html
+        assert "&lt;script&gt;alert(" in html
+    csp = alice.get(row["url"]).headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_claim_race_only_one_operator_wins(app, staff):
+    texts(app, "+15550001414", CRITICAL_TEXT)
+    alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
+    ref = row_for(alice, "1414")["ref"]
+    tokens = {c: token(c, "/console/") for c in (alice, bob)}
+    barrier, results = threading.Barrier(2), {}
+
+    def claim(name: str, client: Any) -> None:
+        barrier.wait()
+        client.post(f"/console/c/{ref}/claim", data={"csrf_token": tokens[client]})
+        results[name] = page(client, f"/console/c/{ref}")
+
+    threads = [threading.Thread(target=claim, args=a) for a in (("alice", alice), ("bob", bob))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    holder = store.conversation(app.redis, "sms:+15550001414")["claimed_by"]
+    loser = "bob" if holder == "alice" else "alice"
+    assert "You hold this conversation" in results[holder]
+    assert f"Not claimed: {holder} already holds this conversation." in results[loser]
+    assert "Take over" not in results[loser]
+
+
+def test_while_claimed_the_bot_is_quiet_and_after_hand_back_it_answers(app, staff, send_sms):
+    from tests.conftest import messages
+
+    send_sms("i need help", sender="+15550001515")
+    alice = logged_in(app, "alice")
+    ref = row_for(alice, "1515")["ref"]
+    post(alice, f"/console/c/{ref}/claim")
+    assert messages(send_sms("hello?", sender="+15550001515")) == []
+    assert messages(send_sms(CRITICAL_TEXT, sender="+15550001515")) != []  # emergencies still
+    post(alice, f"/console/c/{ref}/release")
+    assert row_for(alice, "1515")["claimed_by"] is None
+    assert messages(send_sms("hello?", sender="+15550001515")) != []
+
+
+def test_only_the_holder_or_an_admin_hands_back_or_closes(app, staff):
+    texts(app, "+15550001616", CRITICAL_TEXT)
+    alice, bob, root = (logged_in(app, n) for n in ("alice", "bob", "root"))
+    ref = row_for(alice, "1616")["ref"]
+    post(alice, f"/console/c/{ref}/claim")
+    post(bob, f"/console/c/{ref}/release")
+    post(bob, f"/console/c/{ref}/close")
+    assert row_for(alice, "1616")["claimed_by"] == "alice"
+    post(root, f"/console/c/{ref}/close")
+    assert queue(alice) == []
+    assert store.conversation(app.redis, "sms:+15550001616")["status"] == "closed"
+
+
+def test_web_chat_reply_goes_into_the_transcript(app, staff):
+    texts(app, "tok_abcdefgh1234", "i need help", channel="web")
+    alice = logged_in(app, "alice")
+    ref = row_for(alice, "1234")["ref"]
+    post(alice, f"/console/c/{ref}/claim")
+    response = post(alice, f"/console/c/{ref}/reply", text="I am here. Are you safe?",
+                    key="a" * 32)
+    assert response.status_code == 303
+    last = store.transcript(app.redis, "web:tok_abcdefgh1234")[-1]
+    assert (last.direction, last.sender, last.text) == ("out", "operator:alice",
+                                                         "I am here. Are you safe?")
+    assert "Operator alice" in page(alice, f"/console/c/{ref}")
+
+
+def test_reply_needs_the_claim(app, staff):
+    texts(app, "tok_zzzzzzzz9876", "i need help", channel="web")
+    bob = logged_in(app, "bob")
+    ref = row_for(bob, "9876")["ref"]
+    response = post(bob, f"/console/c/{ref}/reply", text="hello", key="b" * 32)
+    assert response.status_code == 409
+    assert "Claim the conversation before replying." in response.get_data(as_text=True)
+    assert len(store.transcript(app.redis, "web:tok_zzzzzzzz9876")) == 2
+
+
+def test_block_keeps_messages_but_never_above_low(app, staff):
+    texts(app, "+15550001717", CRITICAL_TEXT)
+    texts(app, "+15550001818", LOW_TEXT, ago=30)
+    root, alice = logged_in(app, "root"), logged_in(app, "alice")
+    ref = row_for(root, "1717")["ref"]
+    assert post(alice, f"/console/c/{ref}/block", blocked="1").status_code == 403
+    post(root, f"/console/c/{ref}/block", blocked="1")
+    row = row_for(alice, "1717")
+    assert row["blocked"] is True and row["priority"] == "low"
+    assert [r["number"][-4:] for r in queue(alice)] == ["1818", "1717"]
+    texts(app, "+15550001717", CRITICAL_TEXT)
+    assert row_for(alice, "1717")["priority"] == "low"
+    assert len(store.transcript(app.redis, "sms:+15550001717")) == 4
+    assert "blocked" in page(alice, row["url"])
+
+
+def test_admin_erases_a_conversation(app, staff):
+    texts(app, "+15550001919", CRITICAL_TEXT)
+    root, alice = logged_in(app, "root"), logged_in(app, "alice")
+    ref = row_for(root, "1919")["ref"]
+    assert post(alice, f"/console/c/{ref}/erase", confirm="yes").status_code == 403
+    post(root, f"/console/c/{ref}/erase")  # not confirmed: nothing happens
+    assert store.transcript(app.redis, "sms:+15550001919")
+    response = post(root, f"/console/c/{ref}/erase", confirm="yes")
+    assert response.status_code == 303
+    assert queue(root) == []
+    assert store.transcript(app.redis, "sms:+15550001919") == []
+    assert store.conversation(app.redis, "sms:+15550001919") == {}
+    assert root.get(f"/console/c/{ref}").status_code == 404
+
+
+def test_transcripts_expire_after_the_retention_period(app, staff):
+    texts(app, "tok_retention0001", "i need help", channel="web")
+    alice = logged_in(app, "alice")
+    ref = row_for(alice, "0001")["ref"]
+    post(alice, f"/console/c/{ref}/claim")
+    post(alice, f"/console/c/{ref}/reply", text="hello", key="c" * 32)
+    days = app.config["RETENTION_DAYS"] * 86400
+    for key in (store.conv_key("web:tok_retention0001"), store.log_key("web:tok_retention0001")):
+        assert days - 60 < app.redis.ttl(key) <= days
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def test_audit_log_records_actions_and_only_admins_read_it(app, staff):
+    texts(app, "+15550002020", CRITICAL_TEXT)
+    texts(app, "+15550002121", LOW_TEXT)
+    login(app.test_client(), "alice", "not the password")
+    alice, root = logged_in(app, "alice"), logged_in(app, "root")
+    ref = row_for(alice, "2020")["ref"]
+    post(alice, f"/console/c/{ref}/claim")
+    post(alice, f"/console/c/{ref}/release")
+    post(alice, f"/console/c/{ref}/close")
+    other = row_for(root, "2121")["ref"]
+    post(root, f"/console/c/{other}/block", blocked="1")
+    post(root, f"/console/c/{other}/erase", confirm="yes")
+    assert alice.get("/console/audit").status_code == 403
+    html = page(root, "/console/audit")
+    for action in ("login failed", "claim", "hand back", "close", "block", "erase"):
+        assert f"<td>{action}</td>" in html, action
+    assert "+1•••••2020" in html and "5550002020" not in html and "5550002121" not in html
