@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +24,7 @@ PRIORITY: dict[str, str] = {
 _RANK = {name: i for i, name in enumerate(INTENTS)}
 REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
 STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
-WEAK = 0.5  # below STRONG but at or above this: used only when no intent is strong
+WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
 MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
 NEGATION_WINDOW = 3
 
@@ -91,7 +91,11 @@ class Classifier:
 
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:
         """Canonical tokens of a normalised text and every phrase found in them."""
-        tokens = [self._canon(t) for t in norm.split()]
+        raw = norm.split()
+        tokens = [self._canon(t) for t in raw]
+        # a word corrected from a short typo may only complete a longer phrase: "me conto" must
+        # not become "me corto", but "kil myself" may become "kill myself"
+        shaky = {i for i, (r, t) in enumerate(zip(raw, tokens, strict=True)) if r != t and len(r) < 6}
         found: list[_Hit] = []
         by_first = self.lexicon.by_first
         for i, tok in enumerate(tokens):
@@ -100,6 +104,8 @@ class Classifier:
                 if end is None:
                     continue
                 if phrase.negatable and self._negated(tokens, i):
+                    continue
+                if shaky and len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
                     continue
                 found.append(_Hit(phrase, i, end))
         for phrase in self.lexicon.cjk:
@@ -110,6 +116,67 @@ class Classifier:
                     found.append(_Hit(phrase, 0, len(tokens)))
         return tokens, found
 
+    def _strip_politeness(self, tokens: list[str]) -> list[str]:
+        """Drop leading/trailing "please", "ok", "por favor"... so "START porfa" is a keyword."""
+        changed = True
+        while changed and tokens:
+            changed = False
+            for words in self.lexicon.politeness:
+                n = len(words)
+                if len(tokens) > n and tuple(tokens[-n:]) == words:
+                    tokens, changed = tokens[:-n], True
+                elif len(tokens) > n and tuple(tokens[:n]) == words:
+                    tokens, changed = tokens[n:], True
+        return tokens
+
+    def _speaks_for_self(self, tokens: list[str]) -> bool:
+        """First-person words that are not "I think/saw" or "my <friend>": the writer's own case."""
+        first, others, rep = self.lexicon.first_person, self.lexicon.others, self.lexicon.reporting
+        for i, tok in enumerate(tokens):
+            if tok not in first:
+                continue
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if nxt in others or nxt in rep:
+                continue
+            return True
+        return False
+
+    def _names_other(self, tokens: list[str]) -> bool:
+        """Whether the message names someone other than the writer ("my cousin", "her")."""
+        others = self.lexicon.others
+        joined = " " + " ".join(tokens) + " "
+        return any(t in others for t in tokens) or any(
+            " " + key + " " in joined for key in others if " " in key)
+
+    def _resolve(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
+        """Drop hits inside a longer phrase of another intent or after an outranking one;
+        turn third-person help into report."""
+        outranks = self.lexicon.outranks
+        kept = []
+        for hit in found:
+            beaten = any(
+                o.phrase.intent != hit.phrase.intent
+                and (
+                    len(o.phrase.tokens) > len(hit.phrase.tokens) and o.start < hit.start < o.end
+                    or o.phrase.weight >= STRONG and o.start <= hit.start
+                    and hit.phrase.intent in outranks.get(o.phrase.intent, ())
+                )
+                for o in found
+            )
+            if not beaten:
+                kept.append(hit)
+        if (any(h.phrase.intent == "help" for h in kept) and self._names_other(tokens)
+                and not self._speaks_for_self(tokens)):
+            first = self.lexicon.first_person
+            kept = [
+                _Hit(replace(h.phrase, intent="report"), h.start, h.end)
+                if h.phrase.intent == "help" and h.phrase.weight >= STRONG
+                and not first.intersection(h.phrase.tokens)
+                else h
+                for h in kept
+            ]
+        return kept
+
     def classify(self, text: str, *, conversation_language: str | None = None) -> Result:
         """Classify one message; `conversation_language` is the language the conversation is in."""
         default_lang = conversation_language or "en"
@@ -117,7 +184,7 @@ class Classifier:
         if not norm:
             return Result("unknown", PRIORITY["unknown"], default_lang, 1.0)
         tokens, found = self.hits(norm)
-        keyword = self.lexicon.keywords.get(" ".join(tokens))
+        keyword = self.lexicon.keywords.get(" ".join(self._strip_politeness(tokens)))
         if keyword is not None:
             lang = keyword.language
             if lang == ANY or len(tokens) == 1 and lang == "en" and conversation_language:
@@ -128,6 +195,7 @@ class Classifier:
         scores: dict[str, float] = {}
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
+        found = self._resolve(tokens, found)
         for hit in found:
             intent = hit.phrase.intent
             scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
@@ -137,13 +205,16 @@ class Classifier:
                 best_hit[intent] = hit
         for intent in self.lexicon.whole_only & scores.keys():
             # greetings and thanks count only when they are (nearly) the whole message
-            if len(covered[intent]) < 0.5 * len(tokens):
+            if len(covered[intent]) < 0.25 * len(tokens):
                 del scores[intent]
         strong = [i for i, s in scores.items() if s >= STRONG]
         if strong:
             intent = min(strong, key=_RANK.__getitem__)
         else:
             weak = [i for i, s in scores.items() if s >= WEAK]
+            # weak evidence decides only when it explains most of the message:
+            # "help me" decides "please help me", not "help me pick a dress"
+            weak = [i for i in weak if len(covered[i]) >= 0.5 * len(tokens)]
             if not weak:
                 return Result("unknown", PRIORITY["unknown"], language, 0.5)
             intent = max(weak, key=lambda i: (scores[i], -_RANK[i]))

@@ -21,9 +21,11 @@ CUES: dict[str, frozenset[str]] = {
         "want with this thank thanks hi hello hey bye okay ok yes no he she they have am "
         "was were from your boss took stop", 
         "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
-        "hola gracias usted hablar con el la los las una un es mis ellos soy ayudame socorro",
+        "hola gracias usted hablar con el la los las una es mis ellos soy ayudame socorro jaja "
+        "jajaja jeje",
         "fr": "je j moi mon ma mes besoin aide s il vous plait suis est pas ne veux peux "
-        "bonjour merci avec qui quoi où ou c est des les une un parler",
+        "bonjour merci avec qui quoi c est des les une parler m qu ont sont vite venez "
+        "aidez nous svp mdr",
         "pt": "eu meu minha preciso ajuda por favor nao estou quero posso obrigado obrigada "
         "voce voces ola oi falar com uma um sou tenho",
         "de": "ich mein meine brauche hilfe bitte nicht bin will kann danke hallo sie ist "
@@ -112,7 +114,7 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
                 scores[lang] = scores.get(lang, 0.0) + 1.0
     cue_total = sum(scores.values())
     for lang in scores:
-        scores[lang] /= max(cue_total, 1.0)
+        scores[lang] *= 1.5 / max(cue_total, 1.0)
     guesses = _fasttext(lowered)
     weight = 0.5 if len(tokens) <= 3 else 1.0
     for lang, prob in guesses:

@@ -41,12 +41,17 @@ class Lexicon:
     protected: set[str] = field(default_factory=set)
     deletes: dict[str, set[str]] = field(default_factory=dict)
     whole_only: set[str] = field(default_factory=set)
+    first_person: frozenset[str] = frozenset()
+    reporting: frozenset[str] = frozenset()
+    politeness: tuple[tuple[str, ...], ...] = ()
+    outranks: dict[str, frozenset[str]] = field(default_factory=dict)
+    others: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def max_edits(word: str) -> int:
     """Typos tolerated in a word of this length: none for short words, one, then two."""
     n = len(word)
-    return 0 if n <= 3 else 1 if n <= 5 else 2
+    return 0 if n <= 3 else 1 if n <= 7 else 2
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -98,10 +103,15 @@ class LexiconBuilder:
 
     def __init__(self) -> None:
         self.lex = Lexicon()
+        self.seen: set[tuple] = set()
 
     def add_phrase(self, phrase: Phrase) -> None:
         if not phrase.tokens:
             return
+        key = (phrase.intent, phrase.tokens, phrase.switch_to)
+        if key in self.seen:
+            return  # the same words listed in two languages count once
+        self.seen.add(key)
         if _is_cjk(phrase.text):
             self.lex.cjk.append(phrase)
         self.lex.by_first.setdefault(phrase.tokens[0], []).append(phrase)
@@ -122,6 +132,10 @@ class LexiconBuilder:
         negatable = bool(doc.get("negatable", False))
         if doc.get("whole_message"):
             self.lex.whole_only.add(intent)
+        outranks = doc.get("outranks") or []
+        if not isinstance(outranks, list):
+            raise DataError(path, "`outranks` must be a list of intents", line_of(path, "outranks"))
+        self.lex.outranks[intent] = frozenset(map(str, outranks))
         for section, weight_scale in (("phrases", 1.0), ("cues", 0.5)):
             for lang, items in _by_language(doc, section, path).items():
                 for text, weight in _items(items, path, f"{section}.{lang}"):
@@ -164,6 +178,30 @@ class LexiconBuilder:
             for word, _w in _items(words, path, "negations"):
                 negs.update(normalise(word).split())
         self.lex.negations = frozenset(negs)
+        first: set[str] = set(self.lex.first_person)
+        for _lang, words in _by_language(doc, "first_person", path).items():
+            for word, _w in _items(words, path, "first_person"):
+                first.update(normalise(word).split())
+        self.lex.first_person = frozenset(first)
+        for _lang, words in _by_language(doc, "others", path).items():
+            for word, _w in _items(words, path, "others"):
+                tokens = tuple(normalise(word).split())
+                if tokens:
+                    self.lex.others[" ".join(tokens)] = tokens
+                    self.lex.vocab.update(tokens)
+        rep: set[str] = set(self.lex.reporting)
+        for _lang, words in _by_language(doc, "reporting_verbs", path).items():
+            for word, _w in _items(words, path, "reporting_verbs"):
+                rep.update(normalise(word).split())
+        self.lex.reporting = frozenset(rep)
+        polite = list(self.lex.politeness)
+        for _lang, words in _by_language(doc, "politeness", path).items():
+            for word, _w in _items(words, path, "politeness"):
+                tokens = tuple(normalise(word).split())
+                if tokens:
+                    polite.append(tokens)
+                    self.lex.vocab.update(tokens)
+        self.lex.politeness = tuple(sorted(set(polite), key=len, reverse=True))
         for _lang, words in _by_language(doc, "known_words", path).items():
             for word, _w in _items(words, path, "known_words"):
                 self.lex.protected.update(normalise(word).split())
@@ -207,19 +245,23 @@ def correct(lex: Lexicon, token: str) -> str:
     if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
         return token
     candidates: set[str] = set()
-    for key in _deletes(token, 1 if len(token) <= 5 else 2):
+    for key in _deletes(token, 1 if len(token) <= 6 else 2):
         hit = lex.deletes.get(key)
         if hit:
             candidates |= hit
     if not candidates:
         return token
-    best = process.extractOne(
+    scored = process.extract(
         token, candidates, scorer=DamerauLevenshtein.distance, processor=None,
-        score_cutoff=2,
+        score_cutoff=2, limit=None,
     )
-    if best is None:
-        return token
-    word, dist, _ = best
-    if dist > max_edits(word) or dist > max_edits(token) or (word[0] != token[0] and dist > 1):
-        return token
-    return word
+    best: tuple[int, int, int, str] | None = None
+    for word, dist, _ in scored:
+        if dist > max_edits(word) or (word[0] != token[0] and dist > 1):
+            continue
+        if len(word) <= 4 and sorted(word) != sorted(token):
+            continue  # four-letter words: only swapped letters ("hlep"), never "ride" -> "aide"
+        key = (dist, word[0] != token[0], abs(len(word) - len(token)), word)
+        if best is None or key < best:
+            best = key
+    return token if best is None else best[3]
