@@ -1,0 +1,117 @@
+"""The operator console in real headless Chromium: login, live queue, take over, reply, escaping."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from bot import accounts
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+CRITICAL_TEXT = "he is going to hurt me"
+HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> help"
+
+
+@pytest.fixture
+def console(app_config: dict[str, Any]) -> dict[str, Any]:
+    """Poll every second so live updates show quickly."""
+    app_config["CONSOLE_POLL_SECONDS"] = 1
+    return app_config
+
+
+@pytest.fixture
+def staff(console, live_app) -> None:
+    for name in ("alice", "bob"):
+        accounts.create(live_app.redis, name, PASSWORD)
+
+
+def texts(app: Any, address: str, text: str, *, ago: float = 0, channel: str = "sms") -> None:
+    app.extensions["line"].receive(channel, address, text, now=time.time() - ago)
+
+
+def log_in(page: Any, url: str, name: str) -> None:
+    page.goto(url + "/console/login")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+
+def test_logged_out_access_is_refused(staff, live_server, page):
+    page.goto(live_server.url + "/console/")
+    assert "/console/login?next=" in page.url
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+    assert page.request.get(live_server.url + "/console/api/queue").status == 401
+    page.get_by_label("Name").fill("alice")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong name or password")
+
+
+def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page, artifacts):
+    texts(live_app, "+15550003333", "hi", ago=900)
+    texts(live_app, "+15550004444", CRITICAL_TEXT, ago=20)
+    log_in(page, live_server.url, "alice")
+    rows = page.locator("#rows tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("critical")
+    expect(rows.nth(0)).to_contain_text("+1•••••4444")
+    expect(rows.nth(1)).to_contain_text("low")
+    expect(page.locator("#overdue")).to_be_hidden()
+    page.evaluate("window.__sameDocument = true")
+
+    texts(live_app, "+15550005555", "im locked in the back room", ago=400)
+    texts(live_app, "web-abcdefgh7777", "can I talk to a real person", channel="web", ago=30)
+    expect(rows).to_have_count(4)
+    expect(rows.nth(0)).to_contain_text("overdue")
+    expect(rows.nth(0)).to_contain_text("+1•••••5555")
+    expect(page.locator("#overdue")).to_contain_text("1 critical conversation(s) unclaimed")
+    expect(page.locator("tr", has_text="7777")).to_contain_text("web")
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    page.wait_for_function("Number(document.body.dataset.beeps || 0) >= 1")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.screenshot(path=str(artifacts / "console-queue.png"), full_page=True)
+
+    page.get_by_role("button", name="Sound on (mute)").click()
+    assert page.evaluate("localStorage.getItem('console.muted')") == "1"
+    page.reload()
+    expect(page.get_by_role("button", name="Sound off (unmute)")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert page.evaluate("document.body.dataset.beeps") is None
+
+
+def test_second_operator_cannot_claim(staff, live_app, live_server, browser, page):
+    texts(live_app, "web-abcdefgh8888", "i need help", channel="web")
+    log_in(page, live_server.url, "alice")
+    other = browser.new_context()
+    try:
+        bob = other.new_page()
+        log_in(bob, live_server.url, "bob")
+        page.get_by_role("link", name="•••••8888").click()
+        bob.get_by_role("link", name="•••••8888").click()
+        page.get_by_role("button", name="Take over").click()
+        expect(page.get_by_role("status")).to_contain_text("You hold this conversation")
+        bob.get_by_role("button", name="Take over").click()
+        expect(bob.get_by_role("alert")).to_contain_text(
+            "Not claimed: alice already holds this conversation."
+        )
+        expect(bob.get_by_role("button", name="Take over")).to_have_count(0)
+        expect(bob.get_by_role("button", name="Send")).to_have_count(0)
+    finally:
+        other.close()
+
+
+def test_transcript_with_script_shows_as_text(staff, live_app, live_server, page):
+    texts(live_app, "+15550006666", HOSTILE)
+    log_in(page, live_server.url, "alice")
+    expect(page.locator("#rows")).to_contain_text("<script>window.__pwned=1</script>")
+    page.get_by_role("link", name="+1•••••6666").click()
+    expect(page.locator("#transcript")).to_contain_text("<script>window.__pwned=1</script>")
+    texts(live_app, "+15550006666", HOSTILE.replace("help", "again"))  # rendered by the poller
+    expect(page.locator("#transcript")).to_contain_text("again")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#transcript img").count() == 0
