@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 from bot.language import detect_language
 from bot.lexicon import ANY, Lexicon, Phrase, correct, load_lexicon
 from bot.normalise import normalise
@@ -52,11 +54,12 @@ class _Hit:
     end: int
 
 
-def _match_at(tokens: list[str], start: int, phrase: Phrase) -> int | None:
-    """End index if `phrase` matches `tokens` from `start` with small gaps, else None."""
+def _match_at(tokens: list[str], start: int, phrase: Phrase, gap: int) -> int | None:
+    """End index if `phrase` matches `tokens` from `start` with up to `gap` extra words between
+    two of its words, else None."""
     pos = start + 1
     for word in phrase.tokens[1:]:
-        for skip in range(MAX_GAP + 1):
+        for skip in range(gap + 1):
             if pos + skip < len(tokens) and tokens[pos + skip] == word:
                 pos += skip + 1
                 break
@@ -95,12 +98,15 @@ class Classifier:
         tokens = [self._canon(t) for t in raw]
         # a word corrected from a short typo may only complete a longer phrase: "me conto" must
         # not become "me corto", but "kil myself" may become "kill myself"
-        shaky = {i for i, (r, t) in enumerate(zip(raw, tokens, strict=True)) if r != t and len(r) < 6}
+        shaky = {
+            i for i, (r, t) in enumerate(zip(raw, tokens, strict=True))
+            if r != t and (len(r) < 6 or DamerauLevenshtein.distance(r, t) > 1)
+        }
         found: list[_Hit] = []
         by_first = self.lexicon.by_first
         for i, tok in enumerate(tokens):
             for phrase in by_first.get(tok, ()):
-                end = _match_at(tokens, i, phrase)
+                end = _match_at(tokens, i, phrase, 0 if phrase.negatable else MAX_GAP)
                 if end is None:
                     continue
                 if phrase.negatable and self._negated(tokens, i):
@@ -151,6 +157,7 @@ class Classifier:
     def _resolve(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
         """Drop hits inside a longer phrase of another intent or after an outranking one;
         turn third-person help into report."""
+        found = self._tips(tokens, found)
         outranks = self.lexicon.outranks
         kept = []
         for hit in found:
@@ -165,17 +172,26 @@ class Classifier:
             )
             if not beaten:
                 kept.append(hit)
-        if (any(h.phrase.intent == "help" for h in kept) and self._names_other(tokens)
-                and not self._speaks_for_self(tokens)):
-            first = self.lexicon.first_person
-            kept = [
-                _Hit(replace(h.phrase, intent="report"), h.start, h.end)
-                if h.phrase.intent == "help" and h.phrase.weight >= STRONG
-                and not first.intersection(h.phrase.tokens)
-                else h
-                for h in kept
-            ]
         return kept
+
+    def _tips(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
+        """Help phrases with no first-person word ("forced to work") describe someone else when
+        the message is a tip: it names another person and not the writer, or it is already a
+        strong report."""
+        first = self.lexicon.first_person
+        helps = [h for h in found if h.phrase.intent == "help" and h.phrase.weight >= STRONG]
+        if not helps or any(first.intersection(h.phrase.tokens) for h in helps):
+            return found
+        report = sum(h.phrase.weight for h in found if h.phrase.intent == "report")
+        if report < STRONG and not (
+            self._names_other(tokens) and not self._speaks_for_self(tokens)
+        ):
+            return found
+        return [
+            _Hit(replace(h.phrase, intent="report"), h.start, h.end)
+            if h.phrase.intent == "help" and h.phrase.weight >= STRONG else h
+            for h in found
+        ]
 
     def classify(self, text: str, *, conversation_language: str | None = None) -> Result:
         """Classify one message; `conversation_language` is the language the conversation is in."""
@@ -196,10 +212,15 @@ class Classifier:
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
         found = self._resolve(tokens, found)
-        for hit in found:
+        # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
+        for hit in sorted(found, key=lambda h: -h.phrase.weight):
             intent = hit.phrase.intent
+            span = set(range(hit.start, hit.end))
+            taken = covered.setdefault(intent, set())
+            if span & taken:
+                continue
             scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
-            covered.setdefault(intent, set()).update(range(hit.start, hit.end))
+            taken |= span
             top = best_hit.get(intent)
             if top is None or hit.phrase.weight > top.phrase.weight:
                 best_hit[intent] = hit

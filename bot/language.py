@@ -19,7 +19,7 @@ CUES: dict[str, frozenset[str]] = {
     for lang, words in {
         "en": "i me my you the is are please need help what how where who can not dont "
         "want with this thank thanks hi hello hey bye okay ok yes no he she they have am "
-        "was were from your boss took stop", 
+        "was were from your boss took stop",
         "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
         "hola gracias usted hablar con el la los las una es mis ellos soy ayudame socorro jaja "
         "jajaja jeje",

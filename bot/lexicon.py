@@ -76,8 +76,8 @@ def _items(value: Any, path: Path, where: str) -> list[tuple[str, float]]:
         raise DataError(path, f"{where} must be a list", line_of(path, where.split(".")[-1]))
     out = []
     for item in value:
-        if isinstance(item, str):
-            out.append((item, 1.0))
+        if isinstance(item, str | int | float) and not isinstance(item, bool):
+            out.append((str(item), 1.0))
         elif isinstance(item, dict) and len(item) == 1:
             text, weight = next(iter(item.items()))
             if not isinstance(weight, int | float):

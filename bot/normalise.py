@@ -30,7 +30,9 @@ TXT = {
     "whats": "what is", "thats": "that is", "its": "it is", "youre": "you are",
     "xq": "porque", "pq": "porque", "q": "que", "k": "k", "tmb": "tambien", "tb": "tambien",
     "xfa": "por favor", "porfa": "por favor", "pf": "por favor", "stp": "s il te plait",
-    "svp": "s il vous plait", "jsuis": "je suis", "chui": "je suis",
+    "svp": "s il vous plait", "idk": "i do not know", "dunno": "do not know",
+    "wat": "what", "wut": "what", "tho": "though", "nd": "and", "yr": "year", "yrs": "years",
+    "hrs": "hours", "hr": "hour", "ppl": "people", "bf": "boyfriend", "gf": "girlfriend", "jsuis": "je suis", "chui": "je suis",
 }
 
 _CONTRACTIONS = re.compile(r"(\w)['’](m|re|s|ll|ve|d|t)\b")
