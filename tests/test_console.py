@@ -342,7 +342,9 @@ def test_web_chat_reply_goes_into_the_transcript(app, staff):
     last = store.transcript(app.redis, "web:tok_abcdefgh1234")[-1]
     assert (last.direction, last.sender, last.text) == ("out", "operator:alice",
                                                          "I am here. Are you safe?")
-    assert "Operator alice" in page(alice, f"/console/c/{ref}")
+    html = page(alice, f"/console/c/{ref}")
+    assert "Operator alice" in html
+    assert "tok_abcdefgh1234" not in html  # the widget's token stays secret even to the holder
 
 
 def test_reply_needs_the_claim(app, staff):

@@ -22,6 +22,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from bot import audit, store
 from bot.console import bp, privacy
@@ -44,6 +46,24 @@ def security_headers(response: Response) -> Response:
     if request.endpoint != "console.static":
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    message = (
+        "The security token (CSRF) of this form is missing or expired. "
+        "Go back, reload the page and try again."
+    )
+    return render_template("console/error.html", code=400, title="Form expired",
+                           message=message), 400
+
+
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def refused(error: HTTPException) -> tuple[str, int]:
+    title = "Not allowed" if error.code == 403 else "Not found"
+    return render_template("console/error.html", code=error.code, title=title,
+                           message=error.description), error.code
 
 
 def admin_required(view: Any) -> Any:
@@ -100,11 +120,14 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
     holder = row.get("claimed_by") or None
     address = row.get("address") or cid.partition(":")[2]
     mine = holder == actor()
+    channel = "web" if cid.startswith("web:") else "sms"
+    # A web-chat token is the person's key to their chat: nobody needs to see it whole.
+    full = mine and channel == "sms"
     return {
         "ref": ref,
         "url": url_for("console.conversation_page", ref=ref),
-        "channel": "web" if cid.startswith("web:") else "sms",
-        "number": address if mine else privacy.mask(address),
+        "channel": channel,
+        "number": address if full else privacy.mask(address),
         "intent": row.get("last_intent") or "unknown",
         "language": row.get("language") or "",
         "priority": row.get("priority") or "normal",
