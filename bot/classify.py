@@ -1,8 +1,9 @@
-"""Rule-and-lexicon intent classifier: typo-tolerant phrase matching, negation, contract precedence."""
+"""Lexicon intent classifier: typo-tolerant phrase matching, negation, contract precedence."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ PRIORITY: dict[str, str] = {
     "start": "low", "greeting": "low", "thanks": "low", "unknown": "normal",
 }
 _RANK = {name: i for i, name in enumerate(INTENTS)}
+_CJK = re.compile("[\u3400-\u9fff]")
 REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
 STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
@@ -103,9 +105,15 @@ class Classifier:
             if r != t and (len(r) < 6 or DamerauLevenshtein.distance(r, t) > 1)
         }
         found: list[_Hit] = []
-        by_first = self.lexicon.by_first
+        singles, by_pair = self.lexicon.singles, self.lexicon.by_pair
+        n = len(tokens)
         for i, tok in enumerate(tokens):
-            for phrase in by_first.get(tok, ()):
+            candidates = list(singles.get(tok, ()))
+            if i + 1 < n:
+                candidates += by_pair.get((tok, tokens[i + 1]), ())
+            if i + 2 < n:
+                candidates += [p for p in by_pair.get((tok, tokens[i + 2]), ()) if not p.negatable]
+            for phrase in candidates:
                 end = _match_at(tokens, i, phrase, 0 if phrase.negatable else MAX_GAP)
                 if end is None:
                     continue
@@ -114,17 +122,20 @@ class Classifier:
                 if shaky and len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
                     continue
                 found.append(_Hit(phrase, i, end))
+        if not _CJK.search(norm):
+            return tokens, found
         for phrase in self.lexicon.cjk:
             word = phrase.tokens[0]
             if len(phrase.tokens) == 1 and word in norm and word not in tokens:
                 idx = norm.find(word)
-                if not (phrase.negatable and any(n in norm[max(0, idx - 2) : idx] for n in "不没別别")):
+                before = norm[max(0, idx - 2) : idx]
+                if not (phrase.negatable and any(n in before for n in "不没別别")):
                     found.append(_Hit(phrase, 0, len(tokens)))
         return tokens, found
 
     def _strip_politeness(self, tokens: list[str]) -> list[str]:
         """Drop leading/trailing "please", "ok", "por favor"... so "START porfa" is a keyword."""
-        changed = True
+        changed = len(tokens) <= 8  # keywords are short: skip the work on long messages
         while changed and tokens:
             changed = False
             for words in self.lexicon.politeness:

@@ -1,4 +1,4 @@
-"""Command line: `classify` (JSONL in, JSONL out), `eval` (accuracy report) and `check` (data files)."""
+"""Command line: `classify` (JSONL in and out), `eval` (accuracy report), `check` (data files)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def classify_stream(source: TextIO, sink: TextIO) -> int:
         except ValueError as exc:
             sink.write(json.dumps({"id": None, "error": f"invalid input line: {exc}"}) + "\n")
             continue
-        result = classifier.classify(text or "", conversation_language=record.get("conversation_language"))
+        conversation = record.get("conversation_language")
+        result = classifier.classify(text or "", conversation_language=conversation)
         out = {
             "id": record.get("id"),
             "intent": result.intent,
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("classify", help="classify JSONL messages from stdin to stdout")
     ev = sub.add_parser("eval", help="accuracy report on a labelled JSONL file")
-    ev.add_argument("file", nargs="?", type=Path, help="labelled JSONL (id, text, intent, language)")
+    ev.add_argument("file", nargs="?", type=Path, help="labelled JSONL: id, text, intent, language")
     ev.add_argument("--noise", type=Path, help="SMS Spam Collection TSV: count false alarms")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ck = sub.add_parser("check", help="validate intents/ and responses/")

@@ -67,7 +67,8 @@ def evaluate_rows(rows: list[dict]) -> dict:
 
 def evaluate_file(path: Path) -> dict:
     """Metrics for a labelled JSONL file."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
     return evaluate_rows(rows)
 
 

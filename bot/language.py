@@ -1,4 +1,4 @@
-"""Name the language of a short message: script, function words, then the packaged fastText lite model."""
+"""Name the language of a short message: script, function words, then the bundled fastText model."""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ CUES: dict[str, frozenset[str]] = {
     }.items()
 }
 
+_CUE_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words in CUES.items():
+    for _word in _words:
+        _CUE_LANGS[_word] = _CUE_LANGS.get(_word, ()) + (_lang,)
 _MODEL_PATH = "resources/lid.176.ftz"
 _TOKEN = re.compile(r"\w+")
 _VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
@@ -64,6 +68,8 @@ def _model() -> Any:
 
 def _script(text: str) -> str | None:
     """The language a non-Latin script implies, or None for Latin (or no letters)."""
+    if text.isascii():
+        return None
     for ch in text:
         o = ord(ch)
         if o < 0x0370:
@@ -93,25 +99,27 @@ def _fasttext(text: str) -> list[tuple[str, float]]:
 
 
 def detect_language(text: str, *, conversation_language: str | None = None) -> str:
-    """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language`, else "en"."""
+    """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language` or "en"."""
     default = conversation_language if conversation_language in SUPPORTED else "en"
     lowered = text.lower()
     script = _script(lowered)
     if script:
         return script
-    import unicodedata
+    if lowered.isascii():
+        plain = lowered
+    else:
+        import unicodedata
 
-    plain = "".join(
-        c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
-    )
+        plain = "".join(
+            c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c)
+        )
     tokens = _TOKEN.findall(plain)
     if not tokens:
         return default
     scores: dict[str, float] = {}
     for token in tokens:
-        for lang, words in CUES.items():
-            if token in words:
-                scores[lang] = scores.get(lang, 0.0) + 1.0
+        for lang in _CUE_LANGS.get(token, ()):
+            scores[lang] = scores.get(lang, 0.0) + 1.0
     cue_total = sum(scores.values())
     for lang in scores:
         scores[lang] *= 1.5 / max(cue_total, 1.0)

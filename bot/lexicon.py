@@ -1,4 +1,4 @@
-"""Load the intent data in `intents/` into fast lookup tables: phrases by first token, keywords, a typo index."""
+"""Load `intents/` into lookup tables: phrases by first words, keywords, and a typo index."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ class Lexicon:
     reporting: frozenset[str] = frozenset()
     politeness: tuple[tuple[str, ...], ...] = ()
     outranks: dict[str, frozenset[str]] = field(default_factory=dict)
+    singles: dict[str, list[Phrase]] = field(default_factory=dict)
+    by_pair: dict[tuple[str, str], list[Phrase]] = field(default_factory=dict)
     others: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -81,7 +83,8 @@ def _items(value: Any, path: Path, where: str) -> list[tuple[str, float]]:
         elif isinstance(item, dict) and len(item) == 1:
             text, weight = next(iter(item.items()))
             if not isinstance(weight, int | float):
-                raise DataError(path, f"weight of {text!r} must be a number", line_of(path, str(text)))
+                where_line = line_of(path, str(text))
+                raise DataError(path, f"weight of {text!r} must be a number", where_line)
             out.append((str(text), float(weight)))
         elif isinstance(item, bool):
             raise DataError(path, f"{where}: YAML reads an unquoted yes/no/on/off as {item}; "
@@ -208,6 +211,14 @@ class LexiconBuilder:
 
     def build(self) -> Lexicon:
         lex = self.lex
+        # index by the first two words: most messages share "i", "my", "the" with thousands of
+        # phrases, and the pair narrows the candidates to a handful
+        for phrases in lex.by_first.values():
+            for phrase in phrases:
+                if len(phrase.tokens) == 1:
+                    lex.singles.setdefault(phrase.tokens[0], []).append(phrase)
+                else:
+                    lex.by_pair.setdefault(phrase.tokens[:2], []).append(phrase)
         for word in lex.vocab:
             k = max_edits(word)
             if k == 0 or _is_cjk(word):
@@ -241,7 +252,7 @@ def load_lexicon(directory: Path) -> Lexicon:
 
 
 def correct(lex: Lexicon, token: str) -> str:
-    """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed candidates)."""
+    """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed keys)."""
     if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
         return token
     candidates: set[str] = set()

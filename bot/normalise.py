@@ -32,7 +32,8 @@ TXT = {
     "xfa": "por favor", "porfa": "por favor", "pf": "por favor", "stp": "s il te plait",
     "svp": "s il vous plait", "idk": "i do not know", "dunno": "do not know",
     "wat": "what", "wut": "what", "tho": "though", "nd": "and", "yr": "year", "yrs": "years",
-    "hrs": "hours", "hr": "hour", "ppl": "people", "bf": "boyfriend", "gf": "girlfriend", "jsuis": "je suis", "chui": "je suis",
+    "hrs": "hours", "hr": "hour", "bf": "boyfriend", "gf": "girlfriend", "jsuis": "je suis",
+    "chui": "je suis",
 }
 
 _CONTRACTIONS = re.compile(r"(\w)['’](m|re|s|ll|ve|d|t)\b")
@@ -44,6 +45,8 @@ _DIGITS_IN_WORD = re.compile(r"(?<=[a-z])0(?=[a-z])")
 
 def _strip_latin_accents(text: str) -> str:
     """Drop combining marks on Latin letters only, so Devanagari or Arabic keep their vowels."""
+    if text.isascii():
+        return text
     out: list[str] = []
     base_is_latin = False
     for ch in unicodedata.normalize("NFD", text):
@@ -57,7 +60,7 @@ def _strip_latin_accents(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Return `text` as NFKC, casefolded, accent-free, txt-speak expanded, tokens joined by spaces."""
+    """`text` as NFKC, casefolded, accent-free, txt-speak expanded, tokens joined by spaces."""
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
