@@ -23,8 +23,9 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-# Blueprints that must not need a CSRF token: Twilio signs its webhooks, the widget uses its token.
-CSRF_EXEMPT = frozenset({"sms", "widget"})
+# Blueprints that must not need a CSRF token: Twilio signs its webhooks and delivery callbacks
+# (`sms`, `outbound`), the web-chat API uses its own token (`widget`).
+CSRF_EXEMPT = frozenset({"sms", "outbound", "widget"})
 
 DEFAULTS = {
     # Failed logins allowed per account name, and per client address, in LOGIN_WINDOW_SECONDS.

@@ -190,8 +190,10 @@ def sender_label(sender: str) -> str:
     return {"person": "Person", "bot": "Bot"}.get(sender, sender)
 
 
-def entry_view(entry: store.Entry) -> dict[str, Any]:
+def entry_view(entry: store.Entry, delivery: dict[str, str] | None = None) -> dict[str, Any]:
+    sid = (entry.meta or {}).get("sid") if entry.sender.startswith("operator:") else None
     return {
+        "delivery": (delivery or {}).get(sid, "sent") if sid else "",
         "direction": entry.direction,
         "sender": sender_label(entry.sender),
         "kind": entry.sender.partition(":")[0],
@@ -209,6 +211,18 @@ def stale(conv: dict[str, str], now: float) -> bool:
     return now - last > current_app.config["SAFE_REPLY_MINUTES"] * 60
 
 
+def entries(cid: str) -> list[dict[str, Any]]:
+    """The transcript, with Twilio's latest delivery status on operator SMS."""
+    delivery: dict[str, str] = {}
+    outbound = current_app.extensions.get("outbound")
+    if cid.startswith("sms:") and outbound is not None and hasattr(outbound, "delivery"):
+        try:
+            delivery = outbound.delivery(cid)
+        except Exception:
+            log.exception("delivery status unavailable")
+    return [entry_view(e, delivery) for e in store.transcript(redis(), cid)]
+
+
 def render_conversation(
     ref: str,
     cid: str,
@@ -223,7 +237,7 @@ def render_conversation(
     return render_template(
         "console/conversation.html",
         c=info,
-        entries=[entry_view(e) for e in store.transcript(redis(), cid)],
+        entries=entries(cid),
         opted_out=bool(redis().exists(store.optout_key(cid))),
         stale=stale(conv, now),
         safe_minutes=current_app.config["SAFE_REPLY_MINUTES"],
@@ -253,13 +267,12 @@ def conversation_api(ref: str) -> Response:
     conv = store.conversation(redis(), cid) if cid else {}
     if not conv:
         return jsonify(version=version, changed=True, gone=True), 404
-    entries = [entry_view(e) for e in store.transcript(redis(), cid)]
     return jsonify(
         version=version,
         changed=True,
         status=conv.get("status"),
         claimed_by=conv.get("claimed_by"),
-        entries=entries,
+        entries=entries(cid),
     )
 
 

@@ -33,6 +33,7 @@
     time.setAttribute("datetime", e.iso);
     meta.appendChild(time);
     if (e.intent) meta.appendChild(span("intent", e.intent));
+    if (e.delivery) meta.appendChild(span("delivery", "SMS " + e.delivery));
     li.appendChild(meta);
     var text = document.createElement("div");
     text.className = "text";
