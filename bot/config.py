@@ -33,6 +33,8 @@ class Config:
     TWILIO_FROM: str = field(default_factory=lambda: _env("TWILIO_FROM"))
     # Base URL of Twilio's REST API; tests point it at a local server.
     TWILIO_API_BASE: str = field(default_factory=lambda: _env("TWILIO_API_BASE"))
+    # Seconds to wait for Twilio's REST API before retrying an operator SMS.
+    TWILIO_TIMEOUT: int = field(default_factory=lambda: _int("TWILIO_TIMEOUT", 5))
     # Public base URL Twilio calls (https://example.org); used to verify signatures behind a proxy.
     PUBLIC_URL: str = field(default_factory=lambda: _env("PUBLIC_URL"))
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.

@@ -57,6 +57,11 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     from bot import sms
 
     app.register_blueprint(sms.bp)
+    from bot import health, outbound  # issue 7: /healthz; operator SMS and delivery reports
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(outbound.bp)
+    app.extensions["outbound"] = outbound.Outbound.from_config(app.redis, app.config)
     from bot import console  # operator console: login, CSRF, session cookies, `flask operators`
 
     console.init_app(app)

@@ -11,6 +11,7 @@ import redis
 from twilio.request_validator import RequestValidator
 
 from bot import create_app
+from tests.fake_twilio import fake_twilio  # noqa: F401
 from tests.servers import ValkeyProcess
 
 AUTH_TOKEN = "test-auth-token"

@@ -1,0 +1,192 @@
+"""Operator SMS out through Twilio's REST API: retried, sent once per key, delivery tracked.
+
+`Outbound.send` goes through the real `twilio.rest.Client`; `TWILIO_API_BASE` swaps the
+`https://api.twilio.com` origin for another (a local fake in tests). Twilio reports delivery to
+`POST /sms/status`, signed like `/sms`; the latest status of each message is kept per conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import requests
+from flask import Blueprint, Response, current_app, request
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot import store
+from bot.sms import verify_twilio_signature
+
+log = logging.getLogger(__name__)
+bp = Blueprint("outbound", __name__)
+
+TWILIO_ORIGIN = "https://api.twilio.com"
+PENDING = "pending"
+# Later statuses win: a late "sent" never overwrites "delivered" (callbacks come in any order).
+STATUS_RANK = {
+    "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
+    "receiving": 3, "received": 4, "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
+}
+# KEYS[1] status hash; ARGV: sid, status, rank, ttl. Only moves a message's status forward.
+_SET_STATUS = """
+local old = redis.call('HGET', KEYS[1], ARGV[1] .. ':rank')
+if old and tonumber(old) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':rank', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+class OutboundError(Exception):
+    """The SMS was not sent (Twilio refused it, or kept failing until we gave up)."""
+
+
+def sent_key(cid: str, key: str) -> str:
+    """Idempotency marker of one send; it carries the conversation's hash tag."""
+    return f"tl:out:{{{cid}}}:{key}"
+
+
+def status_key(cid: str) -> str:
+    return f"tl:delivery:{{{cid}}}"
+
+
+class _BaseSwap(TwilioHttpClient):
+    """twilio's own HTTP client, sending to `base` instead of api.twilio.com."""
+
+    def __init__(self, base: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.base = base.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if self.base and url.startswith(TWILIO_ORIGIN):
+            url = self.base + url[len(TWILIO_ORIGIN):]
+        return super().request(method, url, *args, **kwargs)
+
+
+class Outbound:
+    """Sends operator replies by SMS; one instance per app (`app.extensions["outbound"]`)."""
+
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_: str,
+        api_base: str = "",
+        status_url: str = "",
+        timeout: float = 5.0,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        retention_seconds: int = 30 * 86400,
+    ) -> None:
+        self.redis = redis
+        self.from_ = from_
+        self.status_url = status_url
+        self.attempts = attempts
+        self.backoff = backoff
+        self.retention_seconds = retention_seconds
+        self.client = Client(
+            account_sid or None, auth_token or None, http_client=_BaseSwap(api_base, timeout)
+        )
+
+    @classmethod
+    def from_config(cls, redis: Any, config: Any) -> Outbound:
+        public = (config.get("PUBLIC_URL") or "").rstrip("/")
+        return cls(
+            redis,
+            account_sid=config.get("TWILIO_ACCOUNT_SID", ""),
+            auth_token=config.get("TWILIO_AUTH_TOKEN", ""),
+            from_=config.get("TWILIO_FROM", ""),
+            api_base=config.get("TWILIO_API_BASE", ""),
+            status_url=f"{public}/sms/status" if public else "",
+            timeout=float(config.get("TWILIO_TIMEOUT") or 5),
+            retention_seconds=int(config.get("RETENTION_DAYS") or 30) * 86400,
+        )
+
+    def send(self, cid: str, to: str, body: str, *, key: str) -> str:
+        """Send `body` to `to` once per `key`; return Twilio's message SID. :raise OutboundError:"""
+        if not (self.client.username and self.client.password and self.from_):
+            raise OutboundError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM)")
+        marker = sent_key(cid, key)
+        try:
+            claimed = self.redis.set(marker, PENDING, nx=True, ex=self.retention_seconds)
+        except Exception as exc:
+            raise OutboundError("Redis is unavailable: cannot guarantee a single send") from exc
+        if not claimed:
+            previous = store._text(self.redis.get(marker))
+            if previous and previous != PENDING:
+                return previous  # already sent: hand back the same SID, send nothing
+            raise OutboundError("this message is already being sent")
+        try:
+            sid = self._create(to, body)
+        except OutboundError:
+            self.redis.delete(marker)  # nothing went out (as far as Twilio told us): may retry
+            raise
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(marker, sid, ex=self.retention_seconds)
+        pipe.eval(_SET_STATUS, 1, status_key(cid), sid, "queued", 1, self.retention_seconds)
+        pipe.execute()
+        return sid
+
+    def _create(self, to: str, body: str) -> str:
+        """POST Messages.json, retrying 5xx, 429 and timeouts with exponential backoff."""
+        params: dict[str, Any] = {"to": to, "body": body}
+        if self.from_.startswith("MG"):
+            params["messaging_service_sid"] = self.from_
+        else:
+            params["from_"] = self.from_
+        if self.status_url:
+            params["status_callback"] = self.status_url
+        last: Exception | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                return self.client.messages.create(**params).sid
+            except TwilioRestException as exc:
+                if exc.status < 500 and exc.status != 429:
+                    raise OutboundError(f"Twilio refused the message: {exc.msg}") from exc
+                last = exc
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                last = exc
+            log.warning("Twilio send failed (attempt %d/%d): %s", attempt + 1, self.attempts, last)
+        raise OutboundError(f"Twilio did not accept the message after {self.attempts} tries")
+
+    def record_status(self, cid: str, sid: str, status: str) -> bool:
+        """Keep `status` for message `sid` unless a later one is known; True if it changed."""
+        rank = STATUS_RANK.get(status, 0)
+        changed = self.redis.eval(
+            _SET_STATUS, 1, status_key(cid), sid, status, rank, self.retention_seconds
+        )
+        if changed:
+            store._touch(self.redis, cid)
+        return bool(changed)
+
+    def delivery(self, cid: str) -> dict[str, str]:
+        """Latest known status of each operator SMS of the conversation, by message SID."""
+        raw = self.redis.hgetall(status_key(cid))
+        pairs = ((store._text(k), store._text(v)) for k, v in raw.items())
+        return {k: v for k, v in pairs if ":" not in k}
+
+
+@bp.post("/sms/status")
+def status_callback() -> Response:
+    """Twilio's delivery report for an operator SMS; refused (403) unless signed."""
+    verify_twilio_signature()
+    sid = request.form.get("MessageSid", "")
+    status = request.form.get("MessageStatus", "")
+    to = request.form.get("To", "").strip()
+    if not (sid and status and to):
+        return Response("", status=400)
+    if status in ("failed", "undelivered"):
+        log.warning("operator SMS %s %s (error %s)", sid, status, request.form.get("ErrorCode"))
+    try:
+        current_app.extensions["outbound"].record_status(f"sms:{to}", sid, status)
+    except Exception:
+        log.exception("could not record the delivery status of %s", sid)
+        return Response("", status=503)
+    return Response("", status=204)
