@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bot import accounts
+from tests.fake_twilio import fake_twilio  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
@@ -82,6 +83,37 @@ def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page
     expect(page.get_by_role("button", name="Sound off (unmute)")).to_be_visible()
     page.wait_for_timeout(1500)
     assert page.evaluate("document.body.dataset.beeps") is None
+
+
+def test_claim_and_reply_reaches_twilio(
+    fake_twilio, staff, live_app, live_server, page, artifacts  # noqa: F811
+):
+    texts(live_app, "+15550003333", "hi", ago=900)
+    texts(live_app, "+15550004444", "my boss took my passport", ago=240)
+    texts(live_app, "+15550004444", CRITICAL_TEXT, ago=200)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, live_server.url, "alice")
+    rows = page.locator("#rows tr")
+    expect(rows.nth(0)).to_contain_text("critical")
+    expect(rows.nth(1)).to_contain_text("low")
+    page.get_by_role("link", name="+1•••••4444").click()
+    expect(page.locator("#number")).to_have_text("+1•••••4444")
+    page.get_by_role("button", name="Take over").click()
+    expect(page.get_by_role("status")).to_contain_text("You hold this conversation")
+    expect(page.locator("#number")).to_have_text("+15550004444")  # full number for the holder
+    page.get_by_label("Reply by SMS").fill("This is Alice from the hotline. Are you safe now?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply sent.")
+    last = page.locator("#transcript li").last
+    expect(last).to_contain_text("Operator alice")
+    expect(last).to_contain_text("Are you safe now?")
+    deadline = time.monotonic() + 5
+    while not fake_twilio.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (sent,) = fake_twilio.messages
+    assert sent["To"] == "+15550004444"
+    assert sent["Body"] == "This is Alice from the hotline. Are you safe now?"
+    page.screenshot(path=str(artifacts / "console-conversation.png"), full_page=True)
 
 
 def test_second_operator_cannot_claim(staff, live_app, live_server, browser, page):
