@@ -18,7 +18,7 @@ CUES: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
         "en": "i me my you the is are please need help what how where who can not dont "
-        "want with this thank thanks hi hello hey bye okay ok yes no he she they have am "
+        "want with this thank thanks hi hello hey bye yes no he she they have am "
         "was were from your boss took stop",
         "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
         "hola gracias usted hablar con el la los las una es mis ellos soy ayudame socorro jaja "
@@ -132,6 +132,6 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
     if not scores:
         return default
     best = max(scores, key=scores.__getitem__)
-    if len(tokens) <= 2 and scores[best] < 0.6:
-        return default
+    if len(tokens) <= 2 and (scores[best] < 0.6 or conversation_language and scores[best] < 1.2):
+        return default  # one or two words: keep the conversation's language unless it is clear
     return best

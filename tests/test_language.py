@@ -1,0 +1,59 @@
+"""detect_language(): ISO 639-1 codes for the supported languages, with the conversation as prior."""
+
+import pytest
+
+from bot.classify import default_classifier
+from bot.language import detect_language
+
+SENTENCES = {
+    "en": "my manager keeps my wages and says I owe him for the flight",
+    "es": "mi patrón se quedó con mis papeles y no me paga",
+    "fr": "mon employeur garde mes papiers et ne me paie pas",
+    "pt": "meu patrão ficou com meus documentos e não me paga",
+    "de": "mein Arbeitgeber hat meinen Pass und zahlt mir nichts",
+    "it": "il mio capo mi ha preso il passaporto e non mi paga",
+    "ro": "șeful meu mi-a luat pașaportul și nu mă plătește",
+    "pl": "mój szef zabrał mi paszport i nie płaci mi",
+    "ru": "мой начальник забрал мой паспорт и не платит",
+    "uk": "мій начальник забрав мій паспорт і не платить",
+    "zh": "我的老板拿走了我的护照，不给我工资",
+    "vi": "ông chủ giữ hộ chiếu của tôi và không trả lương",
+    "tl": "kinuha ng amo ko ang passport ko at hindi ako binabayaran",
+    "ar": "صاحب العمل أخذ جواز سفري ولا يدفع لي",
+    "hi": "मेरे मालिक ने मेरा पासपोर्ट ले लिया और पैसे नहीं देता",
+    "ht": "patwon mwen pran paspò mwen epi li pa peye mwen",
+    "sw": "bosi wangu amechukua pasipoti yangu na hanilipi",
+}
+
+
+@pytest.mark.parametrize(("code", "text"), SENTENCES.items())
+def test_each_language_is_named(code: str, text: str) -> None:
+    assert detect_language(text) == code
+
+
+@pytest.mark.parametrize(("code", "text"), SENTENCES.items())
+def test_classifier_reports_the_language(code: str, text: str) -> None:
+    result = default_classifier().classify(text)
+    assert result.language == code
+    assert result.intent == "help"
+
+
+@pytest.mark.parametrize("keyword", ["HELP", "INFO", "STOP", "start"])
+def test_bare_keyword_takes_the_conversation_language(keyword: str) -> None:
+    clf = default_classifier()
+    assert clf.classify(keyword).language == "en"
+    assert clf.classify(keyword, conversation_language="es").language == "es"
+    assert clf.classify(keyword, conversation_language="fr").language == "fr"
+
+
+def test_short_ambiguous_text_leans_on_the_conversation() -> None:
+    assert detect_language("ok", conversation_language="es") == "es"
+    assert detect_language("ok") == "en"
+
+
+def test_language_names_switch() -> None:
+    clf = default_classifier()
+    for text, target, lang in [("ESPAÑOL", "es", "es"), ("english", "en", "en"),
+                               ("en français svp", "fr", "fr"), ("russian please", "ru", "en")]:
+        result = clf.classify(text)
+        assert (result.intent, result.switch_to, result.language) == ("language", target, lang)
