@@ -42,6 +42,18 @@ def log_in(page: Any, url: str, name: str) -> None:
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
 
+def axe_violations(page: Any) -> list[str]:
+    """Serious or critical accessibility problems (contrast, labels, roles) axe-core finds."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_logged_out_access_is_refused(staff, live_server, page):
     page.goto(live_server.url + "/console/")
     assert "/console/login?next=" in page.url
@@ -51,6 +63,7 @@ def test_logged_out_access_is_refused(staff, live_server, page):
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_contain_text("Wrong name or password")
+    assert axe_violations(page) == []
 
 
 def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page, artifacts):
@@ -76,6 +89,7 @@ def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page
     page.wait_for_function("Number(document.body.dataset.beeps || 0) >= 1")
     page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=str(artifacts / "console-queue.png"), full_page=True)
+    assert axe_violations(page) == []
 
     page.get_by_role("button", name="Sound on (mute)").click()
     assert page.evaluate("localStorage.getItem('console.muted')") == "1"
@@ -114,6 +128,7 @@ def test_claim_and_reply_reaches_twilio(
     assert sent["To"] == "+15550004444"
     assert sent["Body"] == "This is Alice from the hotline. Are you safe now?"
     page.screenshot(path=str(artifacts / "console-conversation.png"), full_page=True)
+    assert axe_violations(page) == []
 
 
 def test_second_operator_cannot_claim(staff, live_app, live_server, browser, page):
