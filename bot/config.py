@@ -25,6 +25,8 @@ class Config:
     """Everything the app reads from the environment; tests pass overrides to `create_app`."""
 
     REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL"))
+    # 1: REDIS_URL names a node of a Redis Cluster (same as `?cluster=true` on the URL).
+    REDIS_CLUSTER: bool = field(default_factory=lambda: _env("REDIS_CLUSTER") in ("1", "true"))
     DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "data")))
     SECRET_KEY: str = field(default_factory=lambda: _env("SECRET_KEY"))
     TWILIO_AUTH_TOKEN: str = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))

@@ -47,7 +47,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
-    app.redis = connect(app.config["REDIS_URL"], app.config["DATA_DIR"])
+    app.redis = connect(
+        app.config["REDIS_URL"], app.config["DATA_DIR"], bool(app.config.get("REDIS_CLUSTER"))
+    )
     content = Content(Path(app.config["INTENTS_DIR"]), Path(app.config["RESPONSES_DIR"]))
     numbers = Numbers(emergency=app.config["EMERGENCY_NUMBER"], crisis=app.config["CRISIS_LINE"])
     app.extensions["line"] = TriageLine(

@@ -126,10 +126,11 @@ class Outbound:
         except OutboundError:
             self.redis.delete(marker)  # nothing went out (as far as Twilio told us): may retry
             raise
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(marker, sid, ex=self.retention_seconds)
-        pipe.eval(_SET_STATUS, 1, status_key(cid), sid, "queued", 1, self.retention_seconds)
-        pipe.execute()
+        try:
+            self.redis.set(marker, sid, ex=self.retention_seconds)
+            self.record_status(cid, sid, "queued")
+        except Exception:  # it went out: say so; the "pending" marker still blocks a resend
+            log.exception("sent %s but could not record it", sid)
         return sid
 
     def _create(self, to: str, body: str) -> str:

@@ -21,6 +21,7 @@ import pytest
 
 FROM = "+15559990000"
 PUBLIC_URL = "http://localhost"
+UNSUBSCRIBED = "+15005550021"  # sends to it fail like Twilio's 21610 after a STOP
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
 
 
@@ -113,7 +114,7 @@ class FakeTwilio:
                 if status:
                     return self.reply(status, {"code": 20500, "message": "Error", "status": status})
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-                if form.get("To", "").endswith("0000000"):  # like Twilio's 21610 after STOP
+                if form.get("To") == UNSUBSCRIBED:
                     return self.reply(400, {"code": 21610, "message": "Unsubscribed recipient",
                                             "status": 400})
                 self.reply(201, fake._accept(form))

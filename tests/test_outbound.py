@@ -9,7 +9,7 @@ import pytest
 
 from bot.outbound import OutboundError
 from tests.conftest import AUTH_TOKEN, sign
-from tests.fake_twilio import FROM
+from tests.fake_twilio import FROM, UNSUBSCRIBED
 
 CID, TO = "sms:+15551230001", "+15551230001"
 
@@ -65,7 +65,7 @@ def test_gives_up_with_outbound_error_and_the_key_can_be_retried(fake_twilio, ou
 
 def test_a_4xx_is_not_retried(fake_twilio, outbound):
     with pytest.raises(OutboundError, match="refused"):
-        outbound.send("sms:+15550000000", "+15550000000", "opted out", key="x")
+        outbound.send(f"sms:{UNSUBSCRIBED}", UNSUBSCRIBED, "opted out", key="x")
     assert fake_twilio.requests == 1
 
 
