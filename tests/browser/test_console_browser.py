@@ -90,6 +90,8 @@ def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page
     page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=str(artifacts / "console-queue.png"), full_page=True)
     assert axe_violations(page) == []
+    page.set_viewport_size({"width": 1024, "height": 700})  # a small laptop: no sideways scroll
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
 
     page.get_by_role("button", name="Sound on (mute)").click()
     assert page.evaluate("localStorage.getItem('console.muted')") == "1"
