@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.language import detect_language
-from bot.lexicon import ANY, Lexicon, Phrase, correct, load_lexicon
+from bot.lexicon import ANY, Lexicon, Phrase, correct, load_lexicon, max_edits
 from bot.normalise import normalise
 
 INTENTS: tuple[str, ...] = (
@@ -76,6 +77,15 @@ class Classifier:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self._typos: dict[str, str] = {}
+        self._keyword_keys = [k for k in lexicon.keywords if len(k) >= 4]
+        ranks, counts = lexicon.word_rank, lexicon.word_count
+        every = [p for ps in lexicon.by_first.values() for p in ps]
+        every += lexicon.keywords.values()
+        for phrase in every:
+            rank = _RANK.get(phrase.intent, len(INTENTS))
+            for word in phrase.tokens:
+                ranks[word] = min(ranks.get(word, rank), rank)
+                counts[word] = counts.get(word, 0) + 1
 
     @classmethod
     def from_directory(cls, directory: Path) -> Classifier:
@@ -102,7 +112,7 @@ class Classifier:
         # not become "me corto", but "kil myself" may become "kill myself"
         shaky = {
             i for i, (r, t) in enumerate(zip(raw, tokens, strict=True))
-            if r != t and (len(r) < 6 or DamerauLevenshtein.distance(r, t) > 1)
+            if r != t and len(r) < 6
         }
         found: list[_Hit] = []
         singles, by_pair = self.lexicon.singles, self.lexicon.by_pair
@@ -132,6 +142,28 @@ class Classifier:
                 if not (phrase.negatable and any(n in before for n in "不没別别")):
                     found.append(_Hit(phrase, 0, len(tokens)))
         return tokens, found
+
+    def _keyword(self, tokens: list[str], norm: str) -> Phrase | None:
+        """The keyword the whole message is, after typo correction per word, else as a whole."""
+        keywords = self.lexicon.keywords
+        core = self._strip_politeness(tokens)
+        found = keywords.get(" ".join(core))
+        if found is not None or len(norm) > 24:
+            return found
+        raw = " ".join(self._strip_politeness(norm.split()))
+        if len(raw) < 4:
+            return None
+        close = process.extract(raw, self._keyword_keys, scorer=DamerauLevenshtein.distance,
+                                processor=None, score_cutoff=max_edits(raw), limit=8)
+        if not close:
+            return None
+        # equally close keywords: the longer one, as in lexicon.correct
+        word, dist, _ = min(close, key=lambda c: (c[1], c[0][0] != raw[0], -len(c[0])))
+        if word[0] != raw[0] and dist > 1:
+            return None
+        if len(word) <= 4 and sorted(word) != sorted(raw):
+            return None  # as in lexicon.correct: four letters forgive only a swap
+        return keywords[word]
 
     def _strip_politeness(self, tokens: list[str]) -> list[str]:
         """Drop leading/trailing "please", "ok", "por favor"... so "START porfa" is a keyword."""
@@ -211,7 +243,7 @@ class Classifier:
         if not norm:
             return Result("unknown", PRIORITY["unknown"], default_lang, 1.0)
         tokens, found = self.hits(norm)
-        keyword = self.lexicon.keywords.get(" ".join(self._strip_politeness(tokens)))
+        keyword = self._keyword(tokens, norm)
         if keyword is not None:
             lang = keyword.language
             if lang == ANY or len(tokens) == 1 and lang == "en" and conversation_language:

@@ -47,13 +47,15 @@ class Lexicon:
     outranks: dict[str, frozenset[str]] = field(default_factory=dict)
     singles: dict[str, list[Phrase]] = field(default_factory=dict)
     by_pair: dict[tuple[str, str], list[Phrase]] = field(default_factory=dict)
+    word_rank: dict[str, int] = field(default_factory=dict)  # ties in typo correction
+    word_count: dict[str, int] = field(default_factory=dict)  # phrases using each word
     others: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def max_edits(word: str) -> int:
-    """Typos tolerated in a word of this length: none for short words, one, then two."""
+    """Typos tolerated in a word of this length: none up to 3 letters, one up to 8, then two."""
     n = len(word)
-    return 0 if n <= 3 else 1 if n <= 7 else 2
+    return 0 if n <= 3 else 1 if n <= 8 else 2
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -256,7 +258,7 @@ def correct(lex: Lexicon, token: str) -> str:
     if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
         return token
     candidates: set[str] = set()
-    for key in _deletes(token, 1 if len(token) <= 6 else 2):
+    for key in _deletes(token, 1 if len(token) <= 7 else 2):
         hit = lex.deletes.get(key)
         if hit:
             candidates |= hit
@@ -266,13 +268,16 @@ def correct(lex: Lexicon, token: str) -> str:
         token, candidates, scorer=DamerauLevenshtein.distance, processor=None,
         score_cutoff=2, limit=None,
     )
-    best: tuple[int, int, int, str] | None = None
+    best: tuple[int, bool, bool, int, int, str] | None = None
     for word, dist, _ in scored:
         if dist > max_edits(word) or (word[0] != token[0] and dist > 1):
             continue
         if len(word) <= 4 and sorted(word) != sorted(token):
             continue  # four-letter words: only swapped letters ("hlep"), never "ride" -> "aide"
-        key = (dist, word[0] != token[0], abs(len(word) - len(token)), word)
+        # equally close: prefer a word of a critical intent (a missed danger costs most),
+        # then the word more phrases use ("doate" -> "donate", not Haitian "dokte")
+        rank = lex.word_rank.get(word, 99)
+        key = (dist, word[0] != token[0], rank > 1, -lex.word_count.get(word, 0), -len(word), word)
         if best is None or key < best:
             best = key
-    return token if best is None else best[3]
+    return token if best is None else best[5]

@@ -1,4 +1,4 @@
-"""detect_language(): ISO 639-1 codes for the supported languages, with the conversation as prior."""
+"""detect_language(): ISO 639-1 codes for every supported language; the conversation as prior."""
 
 import pytest
 
