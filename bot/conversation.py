@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot import optout, store
+from bot import flood, optout, store
 from bot.content import Content
 from bot.replies import Numbers, reply_text
 from bot.safety import safe_reply
@@ -65,8 +65,9 @@ class TriageLine:
 
     def _receive(self, channel: str, address: str, cid: str, body: str, now: float) -> Outcome:
         self.content.refresh()
+        sent = 0  # this conversation's messages in the flood window
         try:
-            state = store.load_state(self.redis, cid)
+            state, sent = flood.load_state(self.redis, cid, now)
             storage_ok = True
         except Exception:
             log.exception("Redis unavailable while reading %s", channel)
@@ -99,6 +100,8 @@ class TriageLine:
             key = "stop_hint"  # only the keyword alone opts out ("make him stop" is not one)
         elif state.claimed_by and intent not in CRITICAL:
             key = None  # an operator holds this conversation
+        if key and not flood.may_reply(self.redis, cid, sent, body, intent, now):
+            key = None  # a flood: stored and flagged, answered at most once a minute
 
         reply = reply_text(replies, key, reply_language, self.numbers) if key else None
         if reply and channel == "sms":
@@ -121,7 +124,8 @@ class TriageLine:
                     intent,
                     result.priority,
                     language,
-                    {"confidence": round(result.confidence, 3), "matched": result.matched},
+                    {"confidence": round(result.confidence, 3), "matched": result.matched}
+                    | ({"flood": sent} if sent > flood.LIMIT else {}),
                 )
                 outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
                 store.record_turn(

@@ -21,7 +21,7 @@ import pytest
 
 FROM = "+15559990000"
 PUBLIC_URL = "http://localhost"
-UNSUBSCRIBED = "+15005550021"  # sends to it fail like Twilio's 21610 after a STOP
+UNSUBSCRIBED = "+15550000000"  # sends to it fail like Twilio's 21610 after a STOP
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
 
 

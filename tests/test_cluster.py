@@ -103,7 +103,7 @@ def post_sms(app, body: str, sender: str):
     return app.test_client().post("/sms", data=params, headers=headers)
 
 
-SENDERS = [f"+1555000{n:04d}" for n in range(12)]  # ids hash to slots on all three nodes
+SENDERS = [f"+1555100{n:04d}" for n in range(12)]  # ids hash to slots on all three nodes
 
 
 def test_conversations_spread_over_every_node(cluster_client):
