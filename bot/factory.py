@@ -56,9 +56,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.redis, content, numbers, int(app.config["RETENTION_DAYS"]) * 86400
     )
 
-    from bot import sms
+    from bot import sms, widget
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(widget.bp)  # issue 6: the demo page at /, widget.js, chat API
     from bot import health, outbound  # issue 7: /healthz; operator SMS and delivery reports
 
     app.register_blueprint(health.bp)

@@ -1,0 +1,164 @@
+"""The chat API the widget calls: start, send, poll, end. JSON in and out, no cookies.
+
+Each message goes through `TriageLine.receive("web", token, text)`, the same pipeline as SMS.
+Bad input gets a 4xx JSON error, never a 500; if storage fails the person still gets the reply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from bot import store
+from bot.safety import safe_reply
+from bot.widget import bp, tokens
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 1600  # characters in one message, as for SMS
+MAX_BODY_BYTES = 16 * 1024
+
+
+class ApiError(Exception):
+    """An input problem answered as `{"error": code, "message": ...}` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError) -> tuple[Response, int]:
+    return jsonify(error=error.code, message=error.message), error.status
+
+
+@bp.after_request
+def api_headers(response: Response) -> Response:
+    """Open CORS on the API (no cookies are used) and keep transcripts out of every cache."""
+    if request.path.startswith("/chat/api/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "7200"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def read_body() -> dict[str, Any]:
+    """The request's JSON object, whatever its Content-Type (sendBeacon sends text/plain)."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", "The request body is too large.")
+    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", "The request body is too large.")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "The request body must be a JSON object.")
+    return data
+
+
+def check_token(token: Any) -> str:
+    """The token if this app issued it; :raise ApiError 404: otherwise."""
+    if not tokens.is_valid(current_app.config["SECRET_KEY"], token):
+        raise ApiError(404, "unknown_token", "This conversation is unknown: start a new one.")
+    return token
+
+
+def read_since(value: Any) -> int:
+    try:
+        since = int(value if value is not None else 0)
+    except (TypeError, ValueError):
+        raise ApiError(400, "bad_since", "'since' must be a whole number.") from None
+    if since < 0:
+        raise ApiError(400, "bad_since", "'since' must not be negative.")
+    return since
+
+
+def public_entry(entry: store.Entry) -> dict[str, str]:
+    """What the person may see of a transcript line: who (not the operator's name) and the text."""
+    if entry.direction == "in":
+        who = "person"
+    elif entry.sender.startswith("operator:"):
+        who = "operator"
+    else:
+        who = "bot"
+    return {"from": who, "text": entry.text}
+
+
+def entries_since(cid: str, since: int) -> dict[str, Any]:
+    """Transcript lines from index `since`; if the transcript shrank (erased), all of it again."""
+    pipe = current_app.redis.pipeline(transaction=False)
+    pipe.llen(store.log_key(cid))
+    pipe.lrange(store.log_key(cid), since, -1)
+    length, raw = pipe.execute()
+    reset = since > length
+    if reset:
+        raw, since = current_app.redis.lrange(store.log_key(cid), 0, -1), 0
+    lines = [public_entry(store.Entry.from_json(item)) for item in raw]
+    return {"entries": lines, "next": since + len(lines), "reset": reset}
+
+
+@bp.post("/chat/api/start")
+def start() -> tuple[Response, int]:
+    """A new conversation token; nothing is stored until the first message."""
+    return jsonify(token=tokens.new_token(current_app.config["SECRET_KEY"])), 201
+
+
+@bp.post("/chat/api/messages")
+def send() -> Response:
+    """Run one message through the triage pipeline; answer with the new transcript lines."""
+    data = read_body()
+    token = check_token(data.get("token"))
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "empty_text", "Write a message first.")
+    if len(text) > MAX_TEXT:
+        raise ApiError(400, "text_too_long", f"A message can be at most {MAX_TEXT} characters.")
+    since = read_since(data.get("since"))
+    cid = f"web:{token}"
+    try:
+        outcome = current_app.extensions["line"].receive("web", token, text)
+        reply, stored = outcome.reply, outcome.stored
+    except Exception:
+        log.exception("web chat message failed; answering with the built-in reply")
+        reply, stored = safe_reply(text, current_app.config["EMERGENCY_NUMBER"]), False
+    if stored:
+        try:
+            return jsonify(reply=reply, **entries_since(cid, since))
+        except Exception:
+            log.exception("could not read back the web transcript")
+    lines = [{"from": "person", "text": text}] + ([{"from": "bot", "text": reply}] if reply else [])
+    return jsonify(reply=reply, entries=lines, next=since, reset=False, stored=False)
+
+
+@bp.get("/chat/api/messages")
+def poll() -> Response | tuple[Response, int]:
+    """Transcript lines after index `since`, so operator replies reach the widget."""
+    token = check_token(request.args.get("token"))
+    since = read_since(request.args.get("since"))
+    try:
+        return jsonify(**entries_since(f"web:{token}", since))
+    except Exception:
+        log.exception("web chat poll failed")
+        return jsonify(error="unavailable", message="The chat is unavailable right now."), 503
+
+
+@bp.post("/chat/api/end")
+def end() -> Response | tuple[Response, int]:
+    """Close the conversation (quick exit sends this as a beacon and does not wait)."""
+    token = check_token(read_body().get("token"))
+    cid = f"web:{token}"
+    r = current_app.redis
+    try:
+        if r.exists(store.conv_key(cid)):  # close() on nothing would leave a hash without TTL
+            store.close(r, cid)
+    except Exception:
+        log.exception("could not close a web conversation")
+        return jsonify(error="unavailable", message="The chat is unavailable right now."), 503
+    return jsonify(ended=True)
