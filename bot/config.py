@@ -57,6 +57,14 @@ class Config:
     QUICK_EXIT_URL: str = field(
         default_factory=lambda: _env("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
     )
+    # Failed console logins allowed per account name, and per client address, in the window.
+    LOGIN_MAX_PER_NAME: int = field(default_factory=lambda: _int("LOGIN_MAX_PER_NAME", 5))
+    LOGIN_MAX_PER_ADDRESS: int = field(default_factory=lambda: _int("LOGIN_MAX_PER_ADDRESS", 20))
+    LOGIN_WINDOW_SECONDS: int = field(default_factory=lambda: _int("LOGIN_WINDOW_SECONDS", 900))
+    # A console login lasts at most this long, however active.
+    CONSOLE_SESSION_HOURS: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
+    # How often an open console asks whether anything changed.
+    CONSOLE_POLL_SECONDS: int = field(default_factory=lambda: _int("CONSOLE_POLL_SECONDS", 3))
     TESTING: bool = False
 
     def as_mapping(self) -> dict[str, object]:

@@ -7,7 +7,6 @@ web-chat API, which authenticate their own way), session cookie rules, the bluep
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from flask import Blueprint, Flask, request
@@ -26,18 +25,6 @@ bp = Blueprint(
 # Blueprints that must not need a CSRF token: Twilio signs its webhooks and delivery callbacks
 # (`sms`, `outbound`), the web-chat API uses its own token (`widget`).
 CSRF_EXEMPT = frozenset({"sms", "outbound", "widget"})
-
-DEFAULTS = {
-    # Failed logins allowed per account name, and per client address, in LOGIN_WINDOW_SECONDS.
-    "LOGIN_MAX_PER_NAME": 5,
-    "LOGIN_MAX_PER_ADDRESS": 20,
-    "LOGIN_WINDOW_SECONDS": 900,
-    # A console login lasts at most this long, however active.
-    "CONSOLE_SESSION_HOURS": 12,
-    # How often an open console asks whether anything changed.
-    "CONSOLE_POLL_SECONDS": 3,
-}
-
 
 class Csrf(CSRFProtect):
     """CSRFProtect that exempts blueprints by name, including ones registered later."""
@@ -59,8 +46,6 @@ def init_app(app: Flask) -> None:
     from bot.console import auth, views
     from bot.operators_cli import operators
 
-    for key, default in DEFAULTS.items():
-        app.config.setdefault(key, int(os.environ.get(key, default)))
     if app.config.get("PUBLIC_URL", "").startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config.update(
