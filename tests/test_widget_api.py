@@ -1,0 +1,238 @@
+"""The web chat API against a real Valkey: same pipeline as SMS, clear 4xx errors, CORS, end."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot import store
+from tests.conftest import HOTLINE, reply
+
+API = "/chat/api"
+
+
+def start(client: Any) -> str:
+    response = client.post(f"{API}/start")
+    assert response.status_code == 201
+    return response.get_json()["token"]
+
+
+def say(client: Any, token: str, text: str, since: int = 0) -> Any:
+    return client.post(f"{API}/messages", json={"token": token, "text": text, "since": since})
+
+
+def test_start_gives_a_fresh_token_and_no_cookie(client, redis_client):
+    first, second = start(client), start(client)
+    assert first != second and len(first) > 30
+    response = client.post(f"{API}/start")
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert redis_client.keys("tl:conv:*") == []  # nothing is stored before a message
+
+
+def test_help_gets_the_hotline_and_is_stored_like_sms(client, redis_client):
+    token = start(client)
+    response = say(client, token, "help")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert HOTLINE in body["reply"]
+    assert body["entries"] == [
+        {"from": "person", "text": "help"},
+        {"from": "bot", "text": body["reply"]},
+    ]
+    assert body["next"] == 2
+    cid = f"web:{token}"
+    conv = store.conversation(redis_client, cid)
+    assert conv["channel"] == "web" and conv["status"] == "open"
+    assert [e.text for e in store.transcript(redis_client, cid)] == ["help", body["reply"]]
+    assert [row["cid"] for row in store.queue(redis_client)] == [cid]
+
+
+def test_spanish_message_gets_a_spanish_reply_with_accents_kept(client, send_sms):
+    body = say(client, start(client), "ayuda").get_json()
+    assert HOTLINE in body["reply"]
+    assert "Línea" in body["reply"]  # the web never uses SMS smart encoding
+    by_sms = reply(send_sms("ayuda"))
+    assert by_sms != body["reply"] and "Linea" in by_sms
+
+
+@pytest.mark.parametrize("text", ["he is going to hurt me", "HELP", "hi"])
+def test_same_priority_in_the_queue_as_sms(client, send_sms, redis_client, text):
+    token = start(client)
+    say(client, token, text)
+    send_sms(text, sender="+15550002222")
+    web = store.conversation(redis_client, f"web:{token}")
+    sms = store.conversation(redis_client, "sms:+15550002222")
+    assert (web["priority"], web["last_intent"]) == (sms["priority"], sms["last_intent"])
+    ranks = {
+        cid: int(score) // 10**13
+        for cid, score in redis_client.zrange(store.QUEUE, 0, -1, withscores=True)
+    }
+    assert ranks[f"web:{token}".encode()] == ranks[b"sms:+15550002222"]
+    if text.startswith("he is"):
+        assert web["priority"] == "critical"
+
+
+def test_operator_reply_reaches_the_poll(client, redis_client, app):
+    token = start(client)
+    cid = f"web:{token}"
+    first = say(client, token, "can I talk to a real person").get_json()
+    assert client.get(f"{API}/messages?token={token}&since={first['next']}").get_json()[
+        "entries"
+    ] == []
+    store.append_entry(
+        redis_client, cid, store.Entry("out", "operator:ana", "Hi, I am here."), 3600
+    )
+    polled = client.get(f"{API}/messages?token={token}&since={first['next']}")
+    assert polled.headers["Cache-Control"] == "no-store"
+    body = polled.get_json()
+    assert body["entries"] == [{"from": "operator", "text": "Hi, I am here."}]  # no name shown
+    assert body["next"] == first["next"] + 1
+    everything = client.get(f"{API}/messages?token={token}&since=0").get_json()
+    assert [e["from"] for e in everything["entries"]] == ["person", "bot", "operator"]
+
+
+def test_a_held_conversation_gets_no_bot_reply(client, redis_client):
+    token = start(client)
+    say(client, token, "hi")
+    assert store.claim(redis_client, f"web:{token}", "ana")
+    body = say(client, token, "are you there?", since=2).get_json()
+    assert body["reply"] is None
+    assert body["entries"] == [{"from": "person", "text": "are you there?"}]
+
+
+def test_erased_transcript_starts_the_widget_over(client, redis_client):
+    token = start(client)
+    say(client, token, "hi")
+    store.erase(redis_client, f"web:{token}")
+    say(client, token, "help", since=0)
+    body = client.get(f"{API}/messages?token={token}&since=5").get_json()
+    assert body["reset"] is True and body["next"] == 2
+    assert body["entries"][0] == {"from": "person", "text": "help"}
+
+
+def error_of(response: Any, status: int) -> str:
+    assert response.status_code == status, response.data
+    assert response.is_json
+    return response.get_json()["error"]
+
+
+def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, redis_client):
+    token = start(client)
+    post = client.post
+    assert error_of(post(f"{API}/messages", data="{not json", content_type="application/json"),
+                    400) == "bad_json"
+    assert error_of(post(f"{API}/messages", json=["help"]), 400) == "bad_json"
+    assert error_of(post(f"{API}/messages", data=b"\xff\xfe", content_type="text/plain"),
+                    400) == "bad_json"
+    assert error_of(post(f"{API}/messages", json={"token": token}), 400) == "empty_text"
+    assert error_of(say(client, token, "   "), 400) == "empty_text"
+    assert error_of(post(f"{API}/messages", json={"token": token, "text": 5}), 400) == "empty_text"
+    assert error_of(say(client, token, "x" * 1601), 400) == "text_too_long"
+    assert error_of(post(f"{API}/messages", json={"token": token, "text": "help", "since": "x"}),
+                    400) == "bad_since"
+    assert error_of(post(f"{API}/messages", json={"text": "help"}), 404) == "unknown_token"
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert error_of(say(client, forged, "help"), 404) == "unknown_token"
+    assert error_of(say(client, "web:../../etc", "help"), 404) == "unknown_token"
+    big = json.dumps({"token": token, "text": "help", "pad": "x" * 20000})
+    assert error_of(post(f"{API}/messages", data=big, content_type="application/json"),
+                    413) == "too_large"
+    assert error_of(client.get(f"{API}/messages"), 404) == "unknown_token"
+    assert error_of(client.get(f"{API}/messages?token={token}&since=-1"), 400) == "bad_since"
+    assert error_of(post(f"{API}/end", data="", content_type="text/plain"), 400) == "bad_json"
+    assert redis_client.keys("tl:conv:*") == [] and redis_client.keys("tl:log:*") == []
+    # The longest allowed message goes through whole.
+    assert say(client, token, "y" * 1600).status_code == 200
+    assert store.transcript(redis_client, f"web:{token}")[0].text == "y" * 1600
+
+
+def test_cors_preflight_and_headers_for_other_sites(client):
+    preflight = client.options(
+        f"{API}/messages",
+        headers={
+            "Origin": "https://shelter.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    token = start(client)
+    sent = say(client, token, "help")
+    assert sent.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in sent.headers
+    assert "Set-Cookie" not in sent.headers
+
+
+def test_end_closes_the_conversation_from_a_text_plain_beacon(client, redis_client):
+    token = start(client)
+    cid = f"web:{token}"
+    say(client, token, "he is going to hurt me")
+    assert store.queue(redis_client)[0]["cid"] == cid
+    ended = client.post(
+        f"{API}/end", data=json.dumps({"token": token}), content_type="text/plain;charset=UTF-8"
+    )
+    assert ended.status_code == 200 and ended.get_json() == {"ended": True}
+    assert store.conversation(redis_client, cid)["status"] == "closed"
+    assert store.queue(redis_client) == []
+    assert len(store.transcript(redis_client, cid)) == 2  # kept for the operators
+
+
+def test_end_before_any_message_leaves_nothing(client, redis_client):
+    token = start(client)
+    assert client.post(f"{API}/end", json={"token": token}).status_code == 200
+    assert redis_client.keys("*") == []
+    assert error_of(client.post(f"{API}/end", json={"token": "nope"}), 404) == "unknown_token"
+
+
+def test_storage_down_still_answers_with_the_hotline(client, valkey):
+    token = start(client)
+    valkey.stop()
+    sent = say(client, token, "he is going to hurt me")
+    assert sent.status_code == 200
+    body = sent.get_json()
+    assert HOTLINE in body["reply"] and "911" in body["reply"]
+    assert body["entries"][0] == {"from": "person", "text": "he is going to hurt me"}
+    assert error_of(client.get(f"{API}/messages?token={token}&since=0"), 503) == "unavailable"
+    # the next test's redis_client fixture restarts the server
+
+
+def test_demo_page_embeds_the_widget_once_and_shows_the_numbers(app_config):
+    from bot import create_app
+
+    app_config["EMERGENCY_NUMBER"] = "112"
+    page = create_app(app_config).test_client().get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count("<script") == 1
+    assert '<script src="/widget.js" defer></script>' in html
+    assert "Call <a href=\"tel:112\">112</a>" in html
+    assert HOTLINE in html and "233733" in html and "traffickingresourcecenter.org" in html
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("configured", "served"),
+    [
+        ("http://127.0.0.1:9/neutral", "http://127.0.0.1:9/neutral"),
+        ("javascript:alert(1)", "https://www.bbc.co.uk/weather"),
+        ("", "https://www.bbc.co.uk/weather"),
+    ],
+)
+def test_widget_js_carries_the_exit_url_and_numbers(app_config, configured, served):
+    from bot import create_app
+
+    app_config["QUICK_EXIT_URL"] = configured
+    response = create_app(app_config).test_client().get("/widget.js")
+    source = response.get_data(as_text=True)
+    assert response.mimetype == "text/javascript"
+    assert f'"exitUrl": "{served}"' in source
+    assert '"emergency": "911"' in source and HOTLINE in source
+    assert "/*CSS*/" not in source and ".exit {" in source
+    assert "localStorage" not in source and "document.cookie" not in source
