@@ -26,7 +26,7 @@ PRIORITY: dict[str, str] = {
     "start": "low", "greeting": "low", "thanks": "low", "unknown": "normal",
 }
 _RANK = {name: i for i, name in enumerate(INTENTS)}
-_CJK = re.compile("[\u3400-\u9fff]")
+_CJK = re.compile("[\u3400-\u9fff\u0600-\u06ff]")
 REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
 STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
@@ -132,16 +132,39 @@ class Classifier:
                 if shaky and len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
                     continue
                 found.append(_Hit(phrase, i, end))
+        found += self._combos(raw)
         if not _CJK.search(norm):
             return tokens, found
+        seen = {h.phrase for h in found}
         for phrase in self.lexicon.cjk:
-            word = phrase.tokens[0]
-            if len(phrase.tokens) == 1 and word in norm and word not in tokens:
+            word = " ".join(phrase.tokens)
+            if phrase not in seen and word in norm:
                 idx = norm.find(word)
                 before = norm[max(0, idx - 2) : idx]
                 if not (phrase.negatable and any(n in before for n in "不没別别")):
                     found.append(_Hit(phrase, 0, len(tokens)))
         return tokens, found
+
+    def _combos(self, tokens: list[str]) -> list[_Hit]:
+        """Hits of data-defined word combinations found near each other in `tokens`."""
+        out = []
+        for combo in self.lexicon.combos:
+            spots = [[i for i, t in enumerate(tokens) if t in group] for group in combo.groups]
+            if not all(spots):
+                continue
+            for i in spots[0]:
+                near = [min((j for j in s if abs(j - i) <= combo.window), default=None,
+                            key=lambda j, i=i: abs(j - i)) for s in spots[1:]]
+                if any(j is None for j in near):
+                    continue
+                start = min([i, *near])
+                if combo.negatable and self._negated(tokens, start):
+                    continue
+                phrase = Phrase(combo.intent, (combo.text,), combo.weight, ANY, combo.text,
+                                combo.negatable)
+                out.append(_Hit(phrase, start, max([i, *near]) + 1))
+                break
+        return out
 
     def _keyword(self, tokens: list[str], norm: str) -> Phrase | None:
         """The keyword the whole message is, after typo correction per word, else as a whole."""
@@ -200,8 +223,15 @@ class Classifier:
     def _resolve(self, tokens: list[str], found: list[_Hit]) -> list[_Hit]:
         """Drop hits inside a longer phrase of another intent or after an outranking one;
         turn third-person help into report."""
+        excluded = [h for h in found if h.phrase.intent.startswith("!")]
+        found = [
+            h for h in found if not h.phrase.intent.startswith("!") and not any(
+                x.phrase.intent[1:] == h.phrase.intent and x.start < h.end and h.start < x.end
+                for x in excluded
+            )
+        ]
         found = self._tips(tokens, found)
-        outranks = self.lexicon.outranks
+        outranks, outranks_weak = self.lexicon.outranks, self.lexicon.outranks_weak
         kept = []
         for hit in found:
             beaten = any(
@@ -209,7 +239,9 @@ class Classifier:
                 and (
                     len(o.phrase.tokens) > len(hit.phrase.tokens) and o.start < hit.start < o.end
                     or o.phrase.weight >= STRONG and o.start <= hit.start
-                    and hit.phrase.intent in outranks.get(o.phrase.intent, ())
+                    and (hit.phrase.intent in outranks.get(o.phrase.intent, ())
+                         or hit.phrase.weight < STRONG
+                         and hit.phrase.intent in outranks_weak.get(o.phrase.intent, ()))
                 )
                 for o in found
             )

@@ -45,6 +45,8 @@ class Lexicon:
     reporting: frozenset[str] = frozenset()
     politeness: tuple[tuple[str, ...], ...] = ()
     outranks: dict[str, frozenset[str]] = field(default_factory=dict)
+    outranks_weak: dict[str, frozenset[str]] = field(default_factory=dict)
+    combos: list[Combo] = field(default_factory=list)
     singles: dict[str, list[Phrase]] = field(default_factory=dict)
     by_pair: dict[tuple[str, str], list[Phrase]] = field(default_factory=dict)
     word_rank: dict[str, int] = field(default_factory=dict)  # ties in typo correction
@@ -69,7 +71,20 @@ def _deletes(word: str, depth: int) -> set[str]:
 
 
 def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+    """Scripts matched as substrings: Chinese has no spaces, Arabic glues clitics to words."""
+    return any("\u3400" <= ch <= "\u9fff" or "\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+@dataclass(frozen=True)
+class Combo:
+    """Words from every group near each other: ("took", "passport") in any language or order."""
+
+    intent: str
+    groups: tuple[frozenset[str], ...]
+    window: int
+    weight: float
+    negatable: bool
+    text: str
 
 
 def _items(value: Any, path: Path, where: str) -> list[tuple[str, float]]:
@@ -137,10 +152,17 @@ class LexiconBuilder:
         negatable = bool(doc.get("negatable", False))
         if doc.get("whole_message"):
             self.lex.whole_only.add(intent)
-        outranks = doc.get("outranks") or []
-        if not isinstance(outranks, list):
-            raise DataError(path, "`outranks` must be a list of intents", line_of(path, "outranks"))
-        self.lex.outranks[intent] = frozenset(map(str, outranks))
+        for key, table in (("outranks", self.lex.outranks),
+                           ("outranks_weak", self.lex.outranks_weak)):
+            names = doc.get(key) or []
+            if not isinstance(names, list):
+                raise DataError(path, f"`{key}` must be a list of intents", line_of(path, key))
+            table[intent] = frozenset(map(str, names))
+        for lang, items in _by_language(doc, "exclude", path).items():
+            for text, _w in _items(items, path, f"exclude.{lang}"):
+                self.add_phrase(Phrase("!" + intent, tuple(normalise(text).split()), 0.0,
+                                       str(lang), text, False))
+        self.load_combos(doc, path, intent, negatable)
         for section, weight_scale in (("phrases", 1.0), ("cues", 0.5)):
             for lang, items in _by_language(doc, section, path).items():
                 for text, weight in _items(items, path, f"{section}.{lang}"):
@@ -153,6 +175,27 @@ class LexiconBuilder:
                 self.add_keyword(
                     Phrase(intent, tuple(normalise(text).split()), weight, str(lang), text, False)
                 )
+
+    def load_combos(self, doc: dict, path: Path, intent: str, negatable: bool) -> None:
+        """`combos: [{words: [[took, keeps], [passport, papers]], window: 4, weight: 1}]`."""
+        combos = doc.get("combos") or []
+        if not isinstance(combos, list):
+            raise DataError(path, "`combos` must be a list", line_of(path, "combos"))
+        for n, combo in enumerate(combos, 1):
+            groups = combo.get("words") if isinstance(combo, dict) else None
+            if not isinstance(groups, list) or len(groups) < 2 or not all(
+                isinstance(g, list) and g for g in groups
+            ):
+                raise DataError(path, f"combo {n}: `words` must be two or more word lists",
+                                line_of(path, "words:"))
+            sets = []
+            for group in groups:
+                # single words only, matched exactly: a combination is loose already
+                words = {normalise(str(item)) for item in group}
+                sets.append(frozenset(w for w in words if w and " " not in w))
+            label = " + ".join(str(g[0]) for g in groups)
+            self.lex.combos.append(Combo(intent, tuple(sets), int(combo.get("window", 4)),
+                                         float(combo.get("weight", 1.0)), negatable, label))
 
     def load_languages(self, doc: dict, path: Path) -> None:
         """`names: {target: {written_in: [names]}}` plus `templates: {lang: ["in {name}"]}`."""

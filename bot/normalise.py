@@ -17,7 +17,7 @@ EMOJI_WORDS = {
 TXT = {
     "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plez": "please",
     "pleez": "please", "plss": "please", "thx": "thanks", "thnx": "thanks", "thanx": "thanks",
-    "ty": "thank you", "tnx": "thanks", "im": "i am", "ive": "i have", "id": "i would",
+    "ty": "thank you", "tnx": "thanks", "im": "i am", "ive": "i have",
     "dont": "do not", "cant": "can not", "cannot": "can not", "wont": "will not",
     "didnt": "did not", "doesnt": "does not", "isnt": "is not", "arent": "are not",
     "wasnt": "was not", "aint": "am not", "couldnt": "could not", "wouldnt": "would not",
