@@ -21,13 +21,13 @@ CUES: dict[str, frozenset[str]] = {
         "want with this thank thanks hi hello hey bye yes no he she they have am "
         "was were from your boss took stop",
         "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
-        "hola gracias usted hablar con el la los las una es mis ellos soy ayudame socorro jaja "
+        "hola gracias usted hablar con el la los las una es mis ellos soy ayudame jaja pienso "
         "jajaja jeje",
         "fr": "je j moi mon ma mes besoin aide s il vous plait suis est pas ne veux peux "
         "bonjour merci avec qui quoi c est des les une parler m qu ont sont vite venez "
         "aidez nous svp mdr",
         "pt": "eu meu minha preciso ajuda por favor nao estou quero posso obrigado obrigada "
-        "voce voces ola oi falar com uma um sou tenho",
+        "voce voces ola oi falar com uma um sou tenho ele ela vai vao nao estou",
         "de": "ich mein meine brauche hilfe bitte nicht bin will kann danke hallo sie ist "
         "und mit der die das ein eine mich mir",
         "it": "io mio mia ho bisogno aiuto per favore non sono voglio posso grazie ciao "
