@@ -104,7 +104,7 @@
     '<section class="panel" aria-labelledby="tlw-title" hidden>' +
     '<div class="head"><h2 id="tlw-title"></h2><button type="button" class="min"></button></div>' +
     '<p class="tip"></p>' +
-    '<ol class="log" aria-live="polite" aria-relevant="additions" aria-labelledby="tlw-title"></ol>' +
+    '<ol class="log" tabindex="0" aria-live="polite" aria-relevant="additions" aria-labelledby="tlw-title"></ol>' +
     '<div class="off" role="alert" hidden></div>' +
     '<p class="status" aria-live="polite"></p>' +
     '<form class="form"><label class="sr" for="tlw-text"></label>' +
