@@ -288,12 +288,15 @@ class Classifier:
         covered: dict[str, set[int]] = {}
         found = self._resolve(tokens, found)
         # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
+        counted: set[tuple[str, tuple[str, ...]]] = set()
         for hit in sorted(found, key=lambda h: -h.phrase.weight):
             intent = hit.phrase.intent
             span = set(range(hit.start, hit.end))
             taken = covered.setdefault(intent, set())
-            if span & taken:
-                continue
+            key = (intent, hit.phrase.tokens)
+            if span & taken or key in counted:
+                continue  # a phrase said twice ("blood, blood") is still one piece of evidence
+            counted.add(key)
             scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
             taken |= span
             top = best_hit.get(intent)
@@ -310,7 +313,7 @@ class Classifier:
             weak = [i for i, s in scores.items() if s >= WEAK]
             # weak evidence decides only when it explains most of the message:
             # "help me" decides "please help me", not "help me pick a dress"
-            weak = [i for i in weak if len(covered[i]) >= 0.5 * len(tokens)]
+            weak = [i for i in weak if len(covered[i]) >= 0.6 * len(tokens)]
             if not weak:
                 return Result("unknown", PRIORITY["unknown"], language, 0.5)
             intent = max(weak, key=lambda i: (scores[i], -_RANK[i]))
