@@ -93,6 +93,11 @@ def token_of(page: Any) -> str:
 def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server, sized,
                                                   artifacts, redis_client):
     name, page = sized
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith(live_server.url) else
+            problems.append("third-party request: " + r.url))
     page.goto(live_server.url + "/")
     exit_button = page.get_by_role("button", name="Quick exit")
     expect(exit_button).to_be_visible()
@@ -136,6 +141,7 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
     page.get_by_role("button", name="Minimise").click()
     expect(launcher).to_be_focused()
     assert axe_violations(page) == []
+    assert problems == []  # no script error, no CSP refusal, nothing fetched from elsewhere
 
 
 def test_operator_reply_appears_without_reload(neutral, live_server, page, redis_client):
