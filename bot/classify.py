@@ -78,6 +78,11 @@ class Classifier:
         self.lexicon = lexicon
         self._typos: dict[str, str] = {}
         self._keyword_keys = [k for k in lexicon.keywords if len(k) >= 4]
+        self._combo_words: dict[str, list[tuple[int, int]]] = {}
+        for c, combo in enumerate(lexicon.combos):
+            for g, group in enumerate(combo.groups):
+                for word in group:
+                    self._combo_words.setdefault(word, []).append((c, g))
         ranks, counts = lexicon.word_rank, lexicon.word_count
         every = [p for ps in lexicon.by_first.values() for p in ps]
         every += lexicon.keywords.values()
@@ -147,14 +152,20 @@ class Classifier:
 
     def _combos(self, tokens: list[str]) -> list[_Hit]:
         """Hits of data-defined word combinations found near each other in `tokens`."""
+        spots: dict[tuple[int, int], list[int]] = {}
+        for i, tok in enumerate(tokens):
+            for key in self._combo_words.get(tok, ()):
+                spots.setdefault(key, []).append(i)
+        if not spots:
+            return []
         out = []
-        for combo in self.lexicon.combos:
-            spots = [[i for i, t in enumerate(tokens) if t in group] for group in combo.groups]
-            if not all(spots):
+        for c, combo in enumerate(self.lexicon.combos):
+            groups = [spots.get((c, g)) for g in range(len(combo.groups))]
+            if not all(groups):
                 continue
-            for i in spots[0]:
+            for i in groups[0]:
                 near = [min((j for j in s if abs(j - i) <= combo.window), default=None,
-                            key=lambda j, i=i: abs(j - i)) for s in spots[1:]]
+                            key=lambda j, i=i: abs(j - i)) for s in groups[1:]]
                 if any(j is None for j in near):
                     continue
                 start = min([i, *near])
