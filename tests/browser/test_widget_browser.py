@@ -33,12 +33,18 @@ class NeutralSite:
     def wsgi(self, environ: dict, start_response: Any) -> Any:
         path = Request(environ).path
         body = f"<!doctype html><html lang='en'><title>Weather</title><h1>Weather {path}</h1>"
+        response = Response(body, mimetype="text/html")
         if path == "/embed":
-            body = (
+            response.set_data(
                 "<!doctype html><html lang='en'><title>Shelter</title><main><h1>Our shelter</h1>"
                 f"</main><script src='{self.widget_src}' defer></script>"
             )
-        return Response(body, mimetype="text/html")(environ, start_response)
+            # A strict host page: no inline style, scripts and fetches only from the chat host.
+            chat = self.widget_src.rsplit("/", 1)[0]
+            response.headers["Content-Security-Policy"] = (
+                f"default-src 'self'; script-src {chat}; connect-src {chat}; style-src 'self'"
+            )
+        return response(environ, start_response)
 
 
 @pytest.fixture
@@ -249,12 +255,17 @@ def test_a_server_that_never_answers_gives_up_after_8_seconds(neutral, live_serv
 
 def test_embedded_on_another_site_with_one_tag(neutral, live_server, page, redis_client):
     neutral.widget_src = live_server.url + "/widget.js"
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
     page.goto(neutral.url + "/embed")
-    page.get_by_role("button", name="Chat with us").click()
+    launcher = page.get_by_role("button", name="Chat with us")
+    assert launcher.evaluate("b => getComputedStyle(b).position") == "fixed"  # styled under CSP
+    launcher.click()
     send(page, "help")
     expect(messages(page).last).to_contain_text(HOTLINE)
     assert len(store.queue(redis_client)) == 1
     assert page.context.cookies() == []
+    assert refused == []
 
 
 def test_ui_language_follows_the_browser(neutral, live_server, browser):
