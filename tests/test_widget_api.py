@@ -119,6 +119,20 @@ def error_of(response: Any, status: int) -> str:
     return response.get_json()["error"]
 
 
+def test_new_chats_per_address_are_limited(app_config, redis_client):
+    from bot import create_app
+
+    app_config["WIDGET_STARTS_PER_HOUR"] = 2
+    client = create_app(app_config).test_client()
+    start(client), start(client)
+    refused = client.post(f"{API}/start")
+    assert error_of(refused, 429) == "too_many_chats"
+    assert b"127.0.0.1" not in b" ".join(redis_client.keys("*"))  # no address stored
+    assert HOTLINE in refused.get_json()["message"]
+    other = client.post(f"{API}/start", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 201
+
+
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, redis_client):
     token = start(client)
     post = client.post
@@ -186,7 +200,7 @@ def test_end_closes_the_conversation_from_a_text_plain_beacon(client, redis_clie
 def test_end_before_any_message_leaves_nothing(client, redis_client):
     token = start(client)
     assert client.post(f"{API}/end", json={"token": token}).status_code == 200
-    assert redis_client.keys("*") == []
+    assert [k for k in redis_client.keys("*") if not k.startswith(b"tl:webstart:")] == []
     assert error_of(client.post(f"{API}/end", json={"token": "nope"}), 404) == "unknown_token"
 
 

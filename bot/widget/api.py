@@ -6,19 +6,31 @@ Bad input gets a 4xx JSON error, never a 500; if storage fails the person still 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import os
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
 from bot import store
+from bot.replies import HOTLINE, TEXTLINE
 from bot.safety import safe_reply
 from bot.widget import bp, tokens
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 1600  # characters in one message, as for SMS
 MAX_BODY_BYTES = 16 * 1024
+
+
+@bp.record_once
+def defaults(state: Any) -> None:
+    """New chats allowed per client address per hour: the web costs an abuser nothing."""
+    state.app.config.setdefault(
+        "WIDGET_STARTS_PER_HOUR", int(os.environ.get("WIDGET_STARTS_PER_HOUR", "30"))
+    )
 
 
 class ApiError(Exception):
@@ -104,9 +116,32 @@ def entries_since(cid: str, since: int) -> dict[str, Any]:
     return {"entries": lines, "next": since + len(lines), "reset": reset}
 
 
+def too_many_starts() -> bool:
+    """Count this address's new chats in the hour; if Redis is down, let the person in."""
+    # Keyed by a keyed hash: no visitor's IP address is written anywhere.
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()
+    key = f"tl:webstart:{digest[:24]}"
+    try:
+        pipe = current_app.redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 3600, nx=True)
+        count, _ = pipe.execute()
+    except Exception:
+        log.exception("could not count new web chats")
+        return False
+    return int(count) > int(current_app.config["WIDGET_STARTS_PER_HOUR"])
+
+
 @bp.post("/chat/api/start")
 def start() -> tuple[Response, int]:
     """A new conversation token; nothing is stored until the first message."""
+    if too_many_starts():
+        raise ApiError(
+            429,
+            "too_many_chats",
+            f"Too many new chats from this network. Call {HOTLINE} or text {TEXTLINE}, 24/7.",
+        )
     return jsonify(token=tokens.new_token(current_app.config["SECRET_KEY"])), 201
 
 
