@@ -12,7 +12,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.language import detect_language
-from bot.lexicon import ANY, Lexicon, Phrase, correct, load_lexicon, max_edits
+from bot.lexicon import (
+    ANY,
+    Lexicon,
+    Phrase,
+    correct,
+    load_lexicon,
+    max_edits,
+    swap_or_double,
+)
 from bot.normalise import normalise
 
 INTENTS: tuple[str, ...] = (
@@ -136,6 +144,8 @@ class Classifier:
                     continue
                 if shaky and len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
                     continue
+                if phrase.weight < STRONG and tokens[i:end] != raw[i:end]:
+                    continue  # cues are loose evidence already: no typo tolerance on top
                 found.append(_Hit(phrase, i, end))
         found += self._combos(raw)
         if not _CJK.search(norm):
@@ -195,8 +205,8 @@ class Classifier:
         word, dist, _ = min(close, key=lambda c: (c[1], c[0][0] != raw[0], -len(c[0])))
         if word[0] != raw[0] and dist > 1:
             return None
-        if len(word) <= 4 and sorted(word) != sorted(raw):
-            return None  # as in lexicon.correct: four letters forgive only a swap
+        if len(word) <= 4 and not swap_or_double(raw, word):
+            return None  # as in lexicon.correct: four letters forgive only a swap or a double
         return keywords[word]
 
     def _strip_politeness(self, tokens: list[str]) -> list[str]:

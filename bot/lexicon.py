@@ -296,6 +296,16 @@ def load_lexicon(directory: Path) -> Lexicon:
     return builder.build()
 
 
+def swap_or_double(token: str, word: str) -> bool:
+    """Whether `token` is `word` with two letters swapped or one letter typed twice."""
+    if sorted(token) == sorted(word):
+        return True
+    return len(token) == len(word) + 1 and any(
+        token[i] == token[i + 1] and token[:i] + token[i + 1 :] == word
+        for i in range(len(token) - 1)
+    )
+
+
 def correct(lex: Lexicon, token: str) -> str:
     """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed keys)."""
     if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
@@ -315,8 +325,8 @@ def correct(lex: Lexicon, token: str) -> str:
     for word, dist, _ in scored:
         if dist > max_edits(word) or (word[0] != token[0] and dist > 1):
             continue
-        if len(word) <= 4 and sorted(word) != sorted(token):
-            continue  # four-letter words: only swapped letters ("hlep"), never "ride" -> "aide"
+        if len(word) <= 4 and not swap_or_double(token, word):
+            continue  # four-letter words: only swapped or doubled letters ("hlep", "helpp")
         # equally close: prefer a word of a critical intent (a missed danger costs most),
         # then the word more phrases use ("doate" -> "donate", not Haitian "dokte")
         rank = lex.word_rank.get(word, 99)
