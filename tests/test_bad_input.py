@@ -1,0 +1,199 @@
+"""Hostile and broken input at /sms and the chat API: a signed request always gets TwiML, a
+forged one is refused with nothing stored, and nothing ever becomes a bare 500."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import xml.etree.ElementTree as ET
+from urllib.parse import quote_from_bytes, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import sign
+
+URL = "http://localhost/sms"
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+_numbers = itertools.count(1)
+
+text = st.text(max_size=300)  # any code point but surrogates: control characters, emoji, RTL...
+fields = st.dictionaries(
+    st.sampled_from(["Body", "From", "To", "MessageSid", "NumMedia", "X"]) | st.text(max_size=8),
+    text, max_size=6,
+)
+content_types = st.sampled_from([
+    "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=latin-1",
+    "text/plain", "application/json", "multipart/form-data", "", "application/xml",
+])
+
+
+def fresh() -> str:
+    """A sender never seen before, so flood limits and opt-outs of earlier examples don't apply."""
+    return f"+1555{next(_numbers):07d}"
+
+
+def twiml_texts(response) -> list[str]:
+    assert response.status_code == 200, (response.status_code, response.data[:300])
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return [m.text or "" for m in root.findall("Message")]
+
+
+def keys(r) -> int:
+    return r.dbsize()
+
+
+def conversations(r) -> int:
+    """Conversation keys only (the chat API's rate limiter keeps counters of its own)."""
+    return len(r.keys("tl:conv:*")) + len(r.keys("tl:log:*"))
+
+
+@SETTINGS
+@given(form=fields)
+def test_any_signed_form_gets_twiml(client, redis_client, form):
+    form = {**form, "From": fresh()} if "From" in form or len(form) % 2 else form
+    response = client.post("/sms", data=form, headers={"X-Twilio-Signature": sign(URL, form)})
+    texts = twiml_texts(response)
+    if form.get("From", "").startswith("+1555"):
+        assert texts, form  # a person never seen before always gets an answer
+
+
+@SETTINGS
+@given(form=fields, signature=st.text(st.characters(min_codepoint=32, max_codepoint=255),
+                                      max_size=40))
+def test_forged_signatures_are_refused_and_nothing_is_stored(client, redis_client, form,
+                                                              signature):
+    form = {**form, "From": fresh(), "Body": form.get("Body", "HELP")}
+    if signature == sign(URL, form):
+        return
+    before = keys(redis_client)
+    response = client.post("/sms", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert keys(redis_client) == before
+
+
+@SETTINGS
+@given(body=text, change=st.sampled_from(["Body", "From", "extra", "url", "token"]))
+def test_replayed_signatures_on_changed_requests_are_refused(client, redis_client, body, change):
+    form = {"From": fresh(), "Body": "hi"}
+    signature = sign(URL, form)
+    if change == "url":
+        signature = sign("http://localhost/sms?x=1", form)
+    elif change == "token":
+        signature = sign(URL, form, token="another-accounts-token")
+    elif change == "extra":
+        form["Extra"] = body
+    else:
+        form[change] = body + ("!" if form[change] == body else "")
+    before = keys(redis_client)
+    assert client.post("/sms", data=form, headers={"X-Twilio-Signature": signature}).status_code \
+        == 403
+    assert keys(redis_client) == before
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=400), content_type=content_types)
+def test_raw_bytes_and_odd_content_types_never_500(client, redis_client, raw, content_type):
+    """Invalid UTF-8, odd content types: signed over what the server decodes, TwiML comes back."""
+    body = f"From={quote_from_bytes(fresh().encode())}&Body={quote_from_bytes(raw)}".encode()
+    headers = {"Content-Type": content_type} if content_type else {}
+    before = keys(redis_client)
+    probe = client.post("/sms", data=body, headers={**headers, "X-Twilio-Signature": "x"})
+    assert probe.status_code == 403 and keys(redis_client) == before  # unsigned: refused
+    from flask import Request
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/sms", method="POST", data=body, headers=headers).get_environ()
+    params = Request(environ).form.to_dict(flat=True)
+    response = client.post("/sms", data=body, headers={**headers,
+                                                       "X-Twilio-Signature": sign(URL, params)})
+    texts = twiml_texts(response)
+    if params.get("From", "").startswith("+1555"):
+        assert texts
+
+
+@pytest.mark.parametrize("size", [1_600, 100_000, 2_000_000])
+def test_huge_bodies(client, redis_client, size):
+    form = {"From": fresh(), "Body": "help " * (size // 5)}
+    response = client.post("/sms", data=form, headers={"X-Twilio-Signature": sign(URL, form)})
+    if response.status_code == 413:  # beyond what Twilio ever sends (1,600 characters)
+        assert keys(redis_client) == 0
+        return
+    (reply,) = twiml_texts(response)
+    assert "1-888-373-7888" in reply
+    log = redis_client.lrange(f"tl:log:{{sms:{form['From']}}}", 0, 0)
+    assert len(json.loads(log[0])["text"]) <= 1_600
+
+
+def test_missing_fields_still_get_a_reply(client):
+    for form in ({}, {"Body": "HELP"}, {"From": fresh()}, {"From": "", "Body": ""}):
+        response = client.post("/sms", data=form, headers={"X-Twilio-Signature": sign(URL, form)})
+        assert twiml_texts(response), form
+
+
+# --- the web chat API (issue 6's blueprint) ---------------------------------------------------
+
+def chat_token(app) -> str:
+    """A valid chat token (minted directly: /chat/api/start is rate limited per address)."""
+    if "/chat/api/messages" not in {rule.rule for rule in app.url_map.iter_rules()}:
+        pytest.skip("the chat API (/chat/api/messages) is not registered in this build")
+    from bot.widget import tokens
+
+    return tokens.new_token(app.config["SECRET_KEY"])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@SETTINGS
+@given(payload=st.dictionaries(st.sampled_from(["token", "text", "since", "x"]), json_values),
+       raw=st.binary(max_size=200), content_type=content_types, use_raw=st.booleans())
+def test_chat_api_never_500s(app, client, redis_client, payload, raw, content_type, use_raw):
+    token = chat_token(app)
+    if use_raw:
+        data = raw
+    else:
+        if payload.get("token") == "valid":
+            payload["token"] = token
+        data = json.dumps(payload)
+    before = conversations(redis_client)
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/chat/api/messages", data=data, headers=headers)
+    assert response.status_code < 500, response.data[:300]
+    if response.status_code == 200:
+        assert response.get_json()["reply"] is not None or payload.get("token") == token
+    elif payload.get("token") != token:
+        assert conversations(redis_client) == before  # refused: nothing stored
+
+
+@SETTINGS
+@given(message=text)
+def test_chat_api_any_text_with_a_valid_token_gets_a_reply(app, client, message):
+    token = chat_token(app)
+    response = client.post("/chat/api/messages", json={"token": token, "text": message})
+    if not message.strip() or len(message) > 1_600:
+        assert response.status_code == 400 and response.get_json()["error"]
+    else:
+        assert response.status_code == 200 and response.get_json()["reply"]
+
+
+def test_chat_api_huge_and_forged(app, client, redis_client):
+    token = chat_token(app)
+    forged = client.post("/chat/api/messages", json={"token": token[:-2] + "xx", "text": "HELP"})
+    assert forged.status_code == 404 and conversations(redis_client) == 0
+    huge = json.dumps({"token": token, "text": "x" * 3_000_000})
+    response = client.post("/chat/api/messages", data=huge, content_type="application/json")
+    assert response.status_code in (400, 413) and conversations(redis_client) == 0
+
+
+def test_urlencode_helper_matches_werkzeug():
+    """Guard for the raw-bytes test: werkzeug decodes what urlencode encodes, both ways."""
+    assert urlencode({"Body": "é\x00"}) == "Body=%C3%A9%00"
