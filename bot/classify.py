@@ -120,32 +120,39 @@ class Classifier:
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:
         """Canonical tokens of a normalised text and every phrase found in them."""
         raw = norm.split()
-        tokens = [self._canon(t) for t in raw]
+        canon = self._canon
+        tokens = [canon(t) for t in raw]
         # a word corrected from a short typo may only complete a longer phrase: "me conto" must
         # not become "me corto", but "kil myself" may become "kill myself"
-        shaky = {
-            i for i, (r, t) in enumerate(zip(raw, tokens, strict=True))
-            if r != t and len(r) < 6
-        }
+        fixed = [i for i, (r, t) in enumerate(zip(raw, tokens, strict=True)) if r != t]
+        shaky = {i for i in fixed if len(raw[i]) < 6}
         found: list[_Hit] = []
         singles, by_pair = self.lexicon.singles, self.lexicon.by_pair
         n = len(tokens)
         for i, tok in enumerate(tokens):
-            candidates = list(singles.get(tok, ()))
+            candidates: list[Phrase] = []
+            single = singles.get(tok)
+            if single:
+                candidates += single
             if i + 1 < n:
-                candidates += by_pair.get((tok, tokens[i + 1]), ())
+                pair = by_pair.get((tok, tokens[i + 1]))
+                if pair:
+                    candidates += pair
             if i + 2 < n:
-                candidates += [p for p in by_pair.get((tok, tokens[i + 2]), ()) if not p.negatable]
+                gapped = by_pair.get((tok, tokens[i + 2]))
+                if gapped:
+                    candidates += [p for p in gapped if not p.negatable]
             for phrase in candidates:
                 end = _match_at(tokens, i, phrase, 0 if phrase.negatable else MAX_GAP)
                 if end is None:
                     continue
                 if phrase.negatable and self._negated(tokens, i):
                     continue
-                if shaky and len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
-                    continue
-                if phrase.weight < STRONG and tokens[i:end] != raw[i:end]:
-                    continue  # cues are loose evidence already: no typo tolerance on top
+                if fixed and any(i <= j < end for j in fixed):
+                    if phrase.weight < STRONG:
+                        continue  # cues are loose evidence already: no typo tolerance on top
+                    if len(phrase.tokens) < 3 and any(i <= j < end for j in shaky):
+                        continue
                 found.append(_Hit(phrase, i, end))
         found += self._combos(raw)
         if not _CJK.search(norm):

@@ -121,6 +121,10 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
         for lang in _CUE_LANGS.get(token, ()):
             scores[lang] = scores.get(lang, 0.0) + 1.0
     cue_total = sum(scores.values())
+    if scores and len(tokens) >= 4:
+        top = max(scores, key=scores.__getitem__)
+        if scores[top] >= 3 and scores[top] >= 0.8 * cue_total:
+            return top  # function words leave no doubt: skip the model (a third of the time)
     for lang in scores:
         scores[lang] *= 1.5 / max(cue_total, 1.0)
     guesses = _fasttext(lowered)

@@ -72,11 +72,11 @@ def _is_other_word(typo: str, original: str) -> bool:
     # three equal letters read as emphasis ("heeelp"), so normalise() collapses them
     if tripled or typo in lex.vocab or typo in lex.protected:
         return True
-    # a typo strictly nearer to another known word ("aaocate" is one edit from French
-    # "avocate", two from "advocate") is that word's typo, not ours
+    # a typo as near to another known word ("aaocate" is one edit from French "avocate",
+    # "hellp" one from "help" and from "hello") is ambiguous: the matcher may read either
     nearest = correct(lex, typo)
     return nearest != original and (
-        DamerauLevenshtein.distance(typo, nearest) < DamerauLevenshtein.distance(typo, original)
+        DamerauLevenshtein.distance(typo, nearest) <= DamerauLevenshtein.distance(typo, original)
     )
 
 
