@@ -53,8 +53,8 @@ def test_self_harm_gets_the_crisis_line_and_the_hotline(send_sms):
     [
         ("report a suspicious house", HOTLINE),
         ("can I talk to a real person", HOTLINE),
-        ("INFO", "force, fraud or coercion"),
-        ("what are the signs of trafficking", "passport"),
+        ("INFO", "forced labour"),
+        ("what are the signs of trafficking", "Indicators"),
         ("I need a place to stay", "shelter"),
         ("how can I donate", "Blue Heart"),
         ("global report on trafficking", "Global Report"),
