@@ -136,6 +136,6 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
     if not scores:
         return default
     best = max(scores, key=scores.__getitem__)
-    if len(tokens) <= 2 and (scores[best] < 0.6 or conversation_language and scores[best] < 1.2):
+    if len(tokens) <= 2 and (scores[best] < 0.3 or conversation_language and scores[best] < 1.2):
         return default  # one or two words: keep the conversation's language unless it is clear
     return best
