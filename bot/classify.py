@@ -308,6 +308,8 @@ class Classifier:
             lang = keyword.language
             if lang == ANY or len(tokens) == 1 and lang == "en" and conversation_language:
                 lang = default_lang
+                if len(tokens) > len(keyword.tokens):  # "START porfa": the courtesy word tells
+                    lang = detect_language(text, conversation_language=conversation_language)
             return Result(keyword.intent, PRIORITY[keyword.intent], lang, 0.95,
                           keyword.text, keyword.switch_to)
         language = detect_language(text, conversation_language=conversation_language)

@@ -19,21 +19,22 @@ CUES: dict[str, frozenset[str]] = {
     for lang, words in {
         "en": "i me my you the is are please need help what how where who can not dont "
         "want with this thank thanks hi hello hey bye yes no he she they have am "
-        "was were from your boss took stop",
+        "was were from your boss took stop that the to of and it on for just got get im in "
+        "would could should there their about",
         "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
         "hola gracias usted hablar con el la los las una es mis ellos soy ayudame jaja pienso "
-        "jajaja jeje",
+        "jajaja jeje para del por pero muy tambien esta estan hay porfa porfavor responde",
         "fr": "je j moi mon ma mes besoin aide s il vous plait suis est pas ne veux peux "
         "bonjour merci avec qui quoi c est des les une parler m qu ont sont vite venez "
-        "aidez nous svp mdr",
+        "aidez nous svp mdr comment devenir pour dans sur etre",
         "pt": "eu meu minha preciso ajuda por favor nao estou quero posso obrigado obrigada "
         "voce voces ola oi falar com uma um sou tenho ele ela vai vao nao estou",
         "de": "ich mein meine brauche hilfe bitte nicht bin will kann danke hallo sie ist "
-        "und mit der die das ein eine mich mir",
+        "und mit der die das ein eine mich mir gibt zum fur uber auf wie was wo thema",
         "it": "io mio mia ho bisogno aiuto per favore non sono voglio posso grazie ciao "
         "parlare con una il della sei",
         "ro": "eu meu mea am nevoie ajutor va rog nu sunt vreau pot multumesc buna salut "
-        "cu si un o ajutati",
+        "cu si un o ajutati ce este sunt pentru cum persoane",
         "pl": "ja moj moja potrzebuje pomocy pomoc prosze nie jestem chce moge dziekuje "
         "czesc dzien dobry z mnie mi sie",
         "tl": "ako ko ang ng mga po salamat tulong tulungan kailangan gusto hindi ka ba "
@@ -42,7 +43,7 @@ CUES: dict[str, frozenset[str]] = {
         "kapab ka pale ak nan se tanpri",
         "sw": "mimi wewe nahitaji msaada tafadhali asante habari ni na sina sitaki ninataka "
         "naomba saidia jambo nisaidie kwa",
-        "vi": "toi ban can giup xin cam on chao khong duoc la cua va cho",
+        "vi": "toi giup xin cam chao khong duoc cua nhung nguoi",
     }.items()
 }
 
@@ -51,6 +52,11 @@ for _lang, _words in CUES.items():
     for _word in _words:
         _CUE_LANGS[_word] = _CUE_LANGS.get(_word, ()) + (_lang,)
 _MODEL_PATH = "resources/lid.176.ftz"
+_LAUGHS = (
+    (re.compile(r"(ja){2,}j?|(je){2,}|jsjs\w*"), "es"),
+    (re.compile(r"k{4,}|(rs){2,}"), "pt"),
+    (re.compile(r"mdr|ptdr"), "fr"),
+)
 _TOKEN = re.compile(r"\w+")
 _VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
 _UK_CHARS = set("іїєґ")
@@ -116,6 +122,10 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
     tokens = _TOKEN.findall(plain)
     if not tokens:
         return default
+    for token in tokens:
+        for pattern, lang in _LAUGHS:
+            if pattern.fullmatch(token):
+                return lang  # "jajaja", "kkkk", "mdr": laughter says the language
     scores: dict[str, float] = {}
     for token in tokens:
         for lang in _CUE_LANGS.get(token, ()):
