@@ -46,12 +46,22 @@ class TriageLine:
         self.numbers = numbers
         self.retention_seconds = retention_seconds
 
-    def receive(self, channel: str, address: str, text: str, now: float | None = None) -> Outcome:
-        """Answer one message from `address` on `channel` ("sms" or "web")."""
+    def receive(
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        now: float | None = None,
+        language_hint: str | None = None,
+    ) -> Outcome:
+        """Answer one message from `address` on `channel` ("sms" or "web").
+
+        `language_hint` (the browser's language) stands in for a new conversation's language.
+        """
         body = (text or "")[:MAX_BODY]
         cid = f"{channel}:{address}"
         try:
-            return self._receive(channel, address, cid, body, now or time.time())
+            return self._receive(channel, address, cid, body, now or time.time(), language_hint)
         except Exception:
             log.exception("inbound message failed; sending the built-in reply")
             return Outcome(
@@ -63,7 +73,9 @@ class TriageLine:
                 conversation=cid,
             )
 
-    def _receive(self, channel: str, address: str, cid: str, body: str, now: float) -> Outcome:
+    def _receive(
+        self, channel: str, address: str, cid: str, body: str, now: float, hint: str | None
+    ) -> Outcome:
         self.content.refresh()
         sent = 0  # this conversation's messages in the flood window
         try:
@@ -76,7 +88,7 @@ class TriageLine:
         classifier, replies = self.content.classifier, self.content.replies
         if classifier is None or replies is None:
             raise RuntimeError("no usable data files: " + "; ".join(self.content.errors))
-        result = classifier.classify(body, conversation_language=state.language)
+        result = classifier.classify(body, conversation_language=state.language or hint)
         intent, language = result.intent, result.language
         keyword = optout.keyword(body) if channel == "sms" else None
 

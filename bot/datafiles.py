@@ -21,7 +21,7 @@ class DataError(ValueError):
 
 
 def load_file(path: Path) -> Any:
-    """Parse one `.yaml`/`.yml`/`.json` file; raise DataError with file and line if it is malformed."""
+    """Parse one `.yaml`/`.yml`/`.json` file; a malformed one raises DataError naming its line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -48,7 +48,7 @@ def data_files(directory: Path) -> list[Path]:
 
 
 def line_of(path: Path, needle: str) -> int | None:
-    """The first line of `path` that mentions `needle`, to point an error at a key in a valid file."""
+    """The first line of `path` that mentions `needle`, to point an error at a key."""
     try:
         for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if needle in text:

@@ -58,6 +58,14 @@ def test_spanish_message_gets_a_spanish_reply_with_accents_kept(client, send_sms
     assert by_sms != body["reply"] and "Linea" in by_sms
 
 
+def test_browser_language_answers_a_first_bare_keyword(client):
+    token = start(client)
+    spanish = client.post(f"{API}/messages", json={"token": token, "text": "HELP", "lang": "es"})
+    assert "ayudarte" in spanish.get_json()["reply"]
+    english = say(client, start(client), "HELP").get_json()["reply"]
+    assert "We can help" in english
+
+
 @pytest.mark.parametrize("text", ["he is going to hurt me", "HELP", "hi"])
 def test_same_priority_in_the_queue_as_sms(client, send_sms, redis_client, text):
     token = start(client)
@@ -79,9 +87,10 @@ def test_operator_reply_reaches_the_poll(client, redis_client, app):
     token = start(client)
     cid = f"web:{token}"
     first = say(client, token, "can I talk to a real person").get_json()
-    assert client.get(f"{API}/messages?token={token}&since={first['next']}").get_json()[
-        "entries"
-    ] == []
+    assert (
+        client.get(f"{API}/messages?token={token}&since={first['next']}").get_json()["entries"]
+        == []
+    )
     store.append_entry(
         redis_client, cid, store.Entry("out", "operator:ana", "Hi, I am here."), 3600
     )
@@ -136,24 +145,32 @@ def test_new_chats_per_address_are_limited(app_config, redis_client):
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, redis_client):
     token = start(client)
     post = client.post
-    assert error_of(post(f"{API}/messages", data="{not json", content_type="application/json"),
-                    400) == "bad_json"
+    assert (
+        error_of(post(f"{API}/messages", data="{not json", content_type="application/json"), 400)
+        == "bad_json"
+    )
     assert error_of(post(f"{API}/messages", json=["help"]), 400) == "bad_json"
-    assert error_of(post(f"{API}/messages", data=b"\xff\xfe", content_type="text/plain"),
-                    400) == "bad_json"
+    assert (
+        error_of(post(f"{API}/messages", data=b"\xff\xfe", content_type="text/plain"), 400)
+        == "bad_json"
+    )
     assert error_of(post(f"{API}/messages", json={"token": token}), 400) == "empty_text"
     assert error_of(say(client, token, "   "), 400) == "empty_text"
     assert error_of(post(f"{API}/messages", json={"token": token, "text": 5}), 400) == "empty_text"
     assert error_of(say(client, token, "x" * 1601), 400) == "text_too_long"
-    assert error_of(post(f"{API}/messages", json={"token": token, "text": "help", "since": "x"}),
-                    400) == "bad_since"
+    assert (
+        error_of(post(f"{API}/messages", json={"token": token, "text": "help", "since": "x"}), 400)
+        == "bad_since"
+    )
     assert error_of(post(f"{API}/messages", json={"text": "help"}), 404) == "unknown_token"
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert error_of(say(client, forged, "help"), 404) == "unknown_token"
     assert error_of(say(client, "web:../../etc", "help"), 404) == "unknown_token"
     big = json.dumps({"token": token, "text": "help", "pad": "x" * 20000})
-    assert error_of(post(f"{API}/messages", data=big, content_type="application/json"),
-                    413) == "too_large"
+    assert (
+        error_of(post(f"{API}/messages", data=big, content_type="application/json"), 413)
+        == "too_large"
+    )
     assert error_of(client.get(f"{API}/messages"), 404) == "unknown_token"
     assert error_of(client.get(f"{API}/messages?token={token}&since=-1"), 400) == "bad_since"
     assert error_of(post(f"{API}/end", data="", content_type="text/plain"), 400) == "bad_json"
@@ -225,7 +242,7 @@ def test_demo_page_embeds_the_widget_once_and_shows_the_numbers(app_config):
     assert page.status_code == 200
     assert html.count("<script") == 1
     assert '<script src="/widget.js" defer></script>' in html
-    assert "Call <a href=\"tel:112\">112</a>" in html
+    assert 'Call <a href="tel:112">112</a>' in html
     assert HOTLINE in html and "233733" in html and "traffickingresourcecenter.org" in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"

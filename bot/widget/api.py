@@ -21,6 +21,7 @@ from bot.safety import safe_reply
 from bot.widget import bp, tokens
 
 log = logging.getLogger(__name__)
+UI_LANGUAGES = ("en", "es", "fr")  # the browser's language, a hint for a first bare keyword
 MAX_TEXT = 1600  # characters in one message, as for SMS
 MAX_BODY_BYTES = 16 * 1024
 
@@ -158,7 +159,8 @@ def send() -> Response:
     since = read_since(data.get("since"))
     cid = f"web:{token}"
     try:
-        outcome = current_app.extensions["line"].receive("web", token, text)
+        hint = data.get("lang") if data.get("lang") in UI_LANGUAGES else None
+        outcome = current_app.extensions["line"].receive("web", token, text, language_hint=hint)
         reply, stored = outcome.reply, outcome.stored
     except Exception:
         log.exception("web chat message failed; answering with the built-in reply")

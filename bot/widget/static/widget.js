@@ -270,7 +270,7 @@
       return token;
     });
     return ready.then(function (tok) {
-      return api("POST", "/chat/api/messages", { token: tok, text: text, since: since });
+      return api("POST", "/chat/api/messages", { token: tok, text: text, since: since, lang: lang });
     }).then(function (data) {
       pending.remove();
       input.value = "";
