@@ -92,6 +92,8 @@ class Classifier:
                 for word in group:
                     self._combo_words.setdefault(word, []).append((c, g))
         ranks, counts = lexicon.word_rank, lexicon.word_count
+        ranks.clear()
+        counts.clear()
         every = [p for ps in lexicon.by_first.values() for p in ps]
         every += lexicon.keywords.values()
         for phrase in every:
@@ -120,8 +122,8 @@ class Classifier:
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:
         """Canonical tokens of a normalised text and every phrase found in them."""
         raw = norm.split()
-        canon = self._canon
-        tokens = [canon(t) for t in raw]
+        canon, known = self._canon, self._typos
+        tokens = [known.get(t) or canon(t) for t in raw]
         # a word corrected from a short typo may only complete a longer phrase: "me conto" must
         # not become "me corto", but "kil myself" may become "kill myself"
         fixed = [i for i, (r, t) in enumerate(zip(raw, tokens, strict=True)) if r != t]

@@ -53,9 +53,9 @@ for _lang, _words in CUES.items():
         _CUE_LANGS[_word] = _CUE_LANGS.get(_word, ()) + (_lang,)
 _MODEL_PATH = "resources/lid.176.ftz"
 _LAUGHS = (
-    (re.compile(r"(ja){2,}j?|(je){2,}|jsjs\w*"), "es"),
-    (re.compile(r"k{4,}|(rs){2,}"), "pt"),
-    (re.compile(r"mdr|ptdr"), "fr"),
+    (re.compile(r"\b(?:(?:ja){2,}j?|(?:je){2,}|jsjs\w*)\b"), "es"),
+    (re.compile(r"\b(?:k{4,}|(?:rs){2,})\b"), "pt"),
+    (re.compile(r"\b(?:mdr|ptdr)\b"), "fr"),
 )
 _TOKEN = re.compile(r"\w+")
 _VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
@@ -122,10 +122,9 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
     tokens = _TOKEN.findall(plain)
     if not tokens:
         return default
-    for token in tokens:
-        for pattern, lang in _LAUGHS:
-            if pattern.fullmatch(token):
-                return lang  # "jajaja", "kkkk", "mdr": laughter says the language
+    for pattern, lang in _LAUGHS:
+        if pattern.search(plain):
+            return lang  # "jajaja", "kkkk", "mdr": laughter says the language
     scores: dict[str, float] = {}
     for token in tokens:
         for lang in _CUE_LANGS.get(token, ()):

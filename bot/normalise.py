@@ -63,14 +63,18 @@ def normalise(text: str) -> str:
     """`text` as NFKC, casefolded, accent-free, txt-speak expanded, tokens joined by spaces."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
-    for emoji, word in EMOJI_WORDS.items():
-        if emoji in text:
-            text = text.replace(emoji, word)
+    text = text[:MAX_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        for emoji, word in EMOJI_WORDS.items():
+            if emoji in text:
+                text = text.replace(emoji, word)
+    text = text.casefold()
     text = _NT.sub("nt", text)  # "don't" -> "dont" (expanded below)
     text = _CONTRACTIONS.sub(lambda m: m.group(1) + m.group(2), text)
     text = _strip_latin_accents(text)
-    text = text.replace("ß", "ss").replace("ø", "o").replace("đ", "d").replace("ł", "l")
+    if not text.isascii():
+        text = text.replace("ß", "ss").replace("ø", "o").replace("đ", "d").replace("ł", "l")
     text = _REPEAT.sub(r"\1", text)  # "heeelp" -> "help", "pleaseee" -> "please"
     text = _DIGITS_IN_WORD.sub("o", text)
     tokens: list[str] = []
