@@ -34,12 +34,11 @@ def load_state(r: Any, cid: str, now: float) -> tuple[store.State, int]:
     """`store.load_state` plus this window's message count (this one included), one round trip."""
     key = counter_key(cid, now)
     pipe = r.pipeline(transaction=False)
-    pipe.hgetall(store.conv_key(cid))
-    pipe.exists(store.optout_key(cid))
+    store.read_state(pipe, cid)
     pipe.incr(key)
     pipe.expire(key, WINDOW * 2)
-    raw, opted_out, count, _ = pipe.execute()
-    return store.state_from_hash(cid, raw or {}, bool(opted_out)), int(count)
+    *state, count, _ = pipe.execute()
+    return store.parse_state(cid, state), int(count)
 
 
 def may_reply(r: Any, cid: str, count: int, body: str, intent: str, now: float) -> bool:

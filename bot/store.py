@@ -111,13 +111,23 @@ def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
     )
 
 
+def read_state(pipe: Any, cid: str) -> None:
+    """Queue the reads of a conversation's session and opt-out on `pipe` (two replies)."""
+    pipe.hgetall(conv_key(cid))
+    pipe.exists(optout_key(cid))
+
+
+def parse_state(cid: str, replies: list[Any]) -> State:
+    """The State from the two replies of `read_state`."""
+    raw, opted_out = replies
+    return state_from_hash(cid, raw or {}, bool(opted_out))
+
+
 def load_state(r: Any, cid: str) -> State:
     """The conversation's session and opt-out, in one round trip."""
     pipe = r.pipeline(transaction=False)
-    pipe.hgetall(conv_key(cid))
-    pipe.exists(optout_key(cid))
-    raw, opted_out = pipe.execute()
-    return state_from_hash(cid, raw or {}, bool(opted_out))
+    read_state(pipe, cid)
+    return parse_state(cid, pipe.execute())
 
 
 def record_turn(
