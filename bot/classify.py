@@ -321,6 +321,7 @@ class Classifier:
         found = self._resolve(tokens, found)
         # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
         counted: set[tuple[str, tuple[str, ...]]] = set()
+        weak_seen: set[str] = set()
         for hit in sorted(found, key=lambda h: -h.phrase.weight):
             intent = hit.phrase.intent
             span = set(range(hit.start, hit.end))
@@ -329,8 +330,13 @@ class Classifier:
             if span & taken or key in counted:
                 continue  # a phrase said twice ("blood, blood") is still one piece of evidence
             counted.add(key)
-            scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
             taken |= span
+            if WEAK <= hit.phrase.weight < STRONG:
+                # weak phrases ("i need help", "i am a survivor") never add up to a strong one
+                if intent in weak_seen:
+                    continue
+                weak_seen.add(intent)
+            scores[intent] = scores.get(intent, 0.0) + hit.phrase.weight
             top = best_hit.get(intent)
             if top is None or hit.phrase.weight > top.phrase.weight:
                 best_hit[intent] = hit
