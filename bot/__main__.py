@@ -4,4 +4,8 @@ import sys
 
 from bot.cli import main
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except BrokenPipeError:  # `python -m bot classify < in | head`: the reader left, not an error
+    sys.stderr.close()
+    sys.exit(0)

@@ -231,10 +231,12 @@ class Classifier:
                     tokens, changed = tokens[n:], True
         return tokens
 
-    def _speaks_for_self(self, tokens: list[str]) -> bool:
-        """First-person words that are not "I think/saw" or "my <friend>": the writer's own case."""
+    def _speaks_for_self(self, tokens: list[str], lo: int = 0, hi: int | None = None) -> bool:
+        """First-person words in tokens[lo:hi] that are not "I think/saw" or "my <friend>":
+        the writer's own case."""
         first, others, rep = self.lexicon.first_person, self.lexicon.others, self.lexicon.reporting
-        for i, tok in enumerate(tokens):
+        for i in range(max(0, lo), min(len(tokens), len(tokens) if hi is None else hi)):
+            tok = tokens[i]
             if tok not in first:
                 continue
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
@@ -291,6 +293,10 @@ class Classifier:
         if report < STRONG and not (
             self._names_other(tokens) and not self._speaks_for_self(tokens)
         ):
+            return found
+        # "my boyfriend takes all the money i make": a first-person word right next to the help
+        # phrase keeps it the writer's own case, even when the message also reads like a tip
+        if any(self._speaks_for_self(tokens, h.start - 2, h.end) for h in helps):
             return found
         return [
             _Hit(replace(h.phrase, intent="report"), h.start, h.end)
