@@ -65,6 +65,8 @@ class Config:
     CONSOLE_SESSION_HOURS: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
     # How often an open console asks whether anything changed.
     CONSOLE_POLL_SECONDS: int = field(default_factory=lambda: _int("CONSOLE_POLL_SECONDS", 3))
+    # New web chats allowed per client address per hour: the web costs an abuser nothing.
+    WIDGET_STARTS_PER_HOUR: int = field(default_factory=lambda: _int("WIDGET_STARTS_PER_HOUR", 30))
     TESTING: bool = False
 
     def as_mapping(self) -> dict[str, object]:

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -24,14 +23,6 @@ log = logging.getLogger(__name__)
 UI_LANGUAGES = ("en", "es", "fr")  # the browser's language, a hint for a first bare keyword
 MAX_TEXT = 1600  # characters in one message, as for SMS
 MAX_BODY_BYTES = 16 * 1024
-
-
-@bp.record_once
-def defaults(state: Any) -> None:
-    """New chats allowed per client address per hour: the web costs an abuser nothing."""
-    state.app.config.setdefault(
-        "WIDGET_STARTS_PER_HOUR", int(os.environ.get("WIDGET_STARTS_PER_HOUR", "30"))
-    )
 
 
 class ApiError(Exception):
