@@ -87,10 +87,13 @@ class Classifier:
         self._typos: dict[str, str] = {}
         self._keyword_keys = [k for k in lexicon.keywords if len(k) >= 4]
         self._combo_words: dict[str, list[tuple[int, int]]] = {}
+        self._combo_stems: dict[str, list[tuple[int, int]]] = {}
         for c, combo in enumerate(lexicon.combos):
             for g, group in enumerate(combo.groups):
                 for word in group:
-                    self._combo_words.setdefault(word, []).append((c, g))
+                    table = self._combo_stems if word.endswith("*") else self._combo_words
+                    table.setdefault(word.rstrip("*"), []).append((c, g))
+        self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
         ranks, counts = lexicon.word_rank, lexicon.word_count
         ranks.clear()
         counts.clear()
@@ -172,9 +175,15 @@ class Classifier:
     def _combos(self, tokens: list[str]) -> list[_Hit]:
         """Hits of data-defined word combinations found near each other in `tokens`."""
         spots: dict[tuple[int, int], list[int]] = {}
+        stems, lengths = self._combo_stems, self._stem_lengths
         for i, tok in enumerate(tokens):
             for key in self._combo_words.get(tok, ()):
                 spots.setdefault(key, []).append(i)
+            for n in lengths:
+                if n > len(tok):
+                    break
+                for key in stems.get(tok[:n], ()):
+                    spots.setdefault(key, []).append(i)
         if not spots:
             return []
         out = []
@@ -230,6 +239,13 @@ class Classifier:
                 elif len(tokens) > n and tuple(tokens[:n]) == words:
                     tokens, changed = tokens[n:], True
         return tokens
+
+    def _not_now(self, tokens: list[str]) -> bool:
+        """A danger told as past or fiction ("last year", "in the movie") with no "now" in it."""
+        if self.lexicon.now.intersection(tokens):
+            return False
+        joined = " " + " ".join(tokens) + " "
+        return any(" " + " ".join(m) + " " in joined for m in self.lexicon.not_now)
 
     def _speaks_for_self(self, tokens: list[str], lo: int = 0, hi: int | None = None) -> bool:
         """First-person words in tokens[lo:hi] that are not "I think/saw" or "my <friend>":
@@ -325,6 +341,8 @@ class Classifier:
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
         found = self._resolve(tokens, found)
+        if "emergency" in {h.phrase.intent for h in found} and self._not_now(tokens):
+            found = [h for h in found if h.phrase.intent != "emergency"]
         # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
         counted: set[tuple[str, tuple[str, ...]]] = set()
         weak_seen: set[str] = set()

@@ -41,6 +41,8 @@ class Lexicon:
     protected: set[str] = field(default_factory=set)
     deletes: dict[str, set[str]] = field(default_factory=dict)
     whole_only: set[str] = field(default_factory=set)
+    not_now: tuple[tuple[str, ...], ...] = ()  # "last year", "in the movie": no danger now
+    now: frozenset[str] = frozenset()  # "now", "tonight": the danger is current after all
     first_person: frozenset[str] = frozenset()
     reporting: frozenset[str] = frozenset()
     politeness: tuple[tuple[str, ...], ...] = ()
@@ -190,9 +192,16 @@ class LexiconBuilder:
                                 line_of(path, "words:"))
             sets = []
             for group in groups:
-                # single words only, matched exactly: a combination is loose already
-                words = {normalise(str(item)) for item in group}
-                sets.append(frozenset(w for w in words if w and " " not in w))
+                # single words only, matched exactly (a combination is loose already); a word
+                # ending in "*" is a stem: "golpe*" matches golpea, golpean, golpeando
+                words = set()
+                for item in group:
+                    text = str(item)
+                    stem = text.endswith("*")
+                    word = normalise(text.rstrip("*"))
+                    if word and " " not in word:
+                        words.add(word + "*" if stem else word)
+                sets.append(frozenset(words))
             label = " + ".join(str(g[0]) for g in groups)
             self.lex.combos.append(Combo(intent, tuple(sets), int(combo.get("window", 4)),
                                          float(combo.get("weight", 1.0)), negatable, label))
@@ -237,11 +246,25 @@ class LexiconBuilder:
                 if tokens:
                     self.lex.others[" ".join(tokens)] = tokens
                     self.lex.vocab.update(tokens)
+        not_now = list(self.lex.not_now)
+        for _lang, words in _by_language(doc, "not_now", path).items():
+            for word, _w in _items(words, path, "not_now"):
+                tokens = tuple(normalise(word).split())
+                if tokens:
+                    not_now.append(tokens)
+        self.lex.not_now = tuple(not_now)
+        now: set[str] = set(self.lex.now)
+        for _lang, words in _by_language(doc, "now", path).items():
+            for word, _w in _items(words, path, "now"):
+                now.update(normalise(word).split())
+        self.lex.now = frozenset(now)
         rep: set[str] = set(self.lex.reporting)
         for _lang, words in _by_language(doc, "reporting_verbs", path).items():
             for word, _w in _items(words, path, "reporting_verbs"):
                 rep.update(normalise(word).split())
         self.lex.reporting = frozenset(rep)
+        # words the settings name are real words: never "correct" them into something else
+        self.lex.vocab.update(rep, first, negs)
         polite = list(self.lex.politeness)
         for _lang, words in _by_language(doc, "politeness", path).items():
             for word, _w in _items(words, path, "politeness"):
