@@ -94,6 +94,7 @@ class Classifier:
                     table = self._combo_stems if word.endswith("*") else self._combo_words
                     table.setdefault(word.rstrip("*"), []).append((c, g))
         self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
+        self._stem_heads = {stem[:3] for stem in self._combo_stems}
         ranks, counts = lexicon.word_rank, lexicon.word_count
         ranks.clear()
         counts.clear()
@@ -175,10 +176,12 @@ class Classifier:
     def _combos(self, tokens: list[str]) -> list[_Hit]:
         """Hits of data-defined word combinations found near each other in `tokens`."""
         spots: dict[tuple[int, int], list[int]] = {}
-        stems, lengths = self._combo_stems, self._stem_lengths
+        stems, lengths, heads = self._combo_stems, self._stem_lengths, self._stem_heads
         for i, tok in enumerate(tokens):
             for key in self._combo_words.get(tok, ()):
                 spots.setdefault(key, []).append(i)
+            if tok[:3] not in heads:
+                continue
             for n in lengths:
                 if n > len(tok):
                     break
