@@ -95,6 +95,7 @@ class Classifier:
                     table.setdefault(word.rstrip("*"), []).append((c, g))
         self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
         self._stem_heads = {stem[:3] for stem in self._combo_stems}
+        self._word_languages = _exclusive_words(lexicon)
         ranks, counts = lexicon.word_rank, lexicon.word_count
         ranks.clear()
         counts.clear()
@@ -339,7 +340,8 @@ class Classifier:
                     lang = detect_language(text, conversation_language=conversation_language)
             return Result(keyword.intent, PRIORITY[keyword.intent], lang, 0.95,
                           keyword.text, keyword.switch_to)
-        language = detect_language(text, conversation_language=conversation_language)
+        language = detect_language(text, conversation_language=conversation_language,
+                                   word_languages=self._word_languages)
         scores: dict[str, float] = {}
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
@@ -386,6 +388,20 @@ class Classifier:
         confidence = round(min(1.0, 0.5 + scores[intent] / 2), 3)
         return Result(intent, PRIORITY[intent], language, confidence, hit.phrase.text,
                       hit.phrase.switch_to)
+
+
+def _exclusive_words(lexicon: Lexicon) -> dict[str, str]:
+    """Words of four letters or more that only one language's phrases use, as language cues."""
+    seen: dict[str, set[str]] = {}
+    every = [p for ps in lexicon.by_first.values() for p in ps]
+    every += lexicon.keywords.values()
+    for phrase in every:
+        if phrase.language == ANY:
+            continue
+        for word in phrase.tokens:
+            if len(word) >= 4 and word.isalpha():
+                seen.setdefault(word, set()).add(phrase.language)
+    return {word: next(iter(langs)) for word, langs in seen.items() if len(langs) == 1}
 
 
 @lru_cache(maxsize=4)

@@ -34,7 +34,7 @@ CUES: dict[str, frozenset[str]] = {
         "it": "io mio mia ho bisogno aiuto per favore non sono voglio posso grazie ciao "
         "parlare con una il della sei",
         "ro": "eu meu mea am nevoie ajutor va rog nu sunt vreau pot multumesc buna salut "
-        "cu si un o ajutati ce este sunt pentru cum persoane",
+        "cu si ajutati ce este sunt pentru cum persoane",
         "pl": "ja moj moja potrzebuje pomocy pomoc prosze nie jestem chce moge dziekuje "
         "czesc dzien dobry z mnie mi sie",
         "tl": "ako ko ang ng mga po salamat tulong tulungan kailangan gusto hindi ka ba "
@@ -104,8 +104,16 @@ def _fasttext(text: str) -> list[tuple[str, float]]:
     return out
 
 
-def detect_language(text: str, *, conversation_language: str | None = None) -> str:
-    """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language` or "en"."""
+def detect_language(
+    text: str,
+    *,
+    conversation_language: str | None = None,
+    word_languages: dict[str, str] | None = None,
+) -> str:
+    """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language` or "en".
+
+    `word_languages` adds cue words (the classifier passes the words that only one language's
+    phrases use: "vender" is Spanish in this lexicon)."""
     default = conversation_language if conversation_language in SUPPORTED else "en"
     lowered = text.lower()
     script = _script(lowered)
@@ -126,8 +134,12 @@ def detect_language(text: str, *, conversation_language: str | None = None) -> s
         if pattern.search(plain):
             return lang  # "jajaja", "kkkk", "mdr": laughter says the language
     scores: dict[str, float] = {}
+    extra = word_languages or {}
     for token in tokens:
         for lang in _CUE_LANGS.get(token, ()):
+            scores[lang] = scores.get(lang, 0.0) + 1.0
+        lang = extra.get(token)
+        if lang:
             scores[lang] = scores.get(lang, 0.0) + 1.0
     cue_total = sum(scores.values())
     if scores and len(tokens) >= 4:
