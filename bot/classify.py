@@ -86,6 +86,7 @@ class Classifier:
         self.lexicon = lexicon
         self._typos: dict[str, str] = {}
         self._keyword_keys = [k for k in lexicon.keywords if len(k) >= 4]
+        self._starts = set(lexicon.singles) | {first for first, _ in lexicon.by_pair}
         self._combo_words: dict[str, list[tuple[int, int]]] = {}
         self._combo_stems: dict[str, list[tuple[int, int]]] = {}
         for c, combo in enumerate(lexicon.combos):
@@ -136,7 +137,10 @@ class Classifier:
         found: list[_Hit] = []
         singles, by_pair = self.lexicon.singles, self.lexicon.by_pair
         n = len(tokens)
+        starts = self._starts
         for i, tok in enumerate(tokens):
+            if tok not in starts:
+                continue
             candidates: list[Phrase] = []
             single = singles.get(tok)
             if single:

@@ -331,10 +331,10 @@ def swap_or_double(token: str, word: str) -> bool:
 
 def correct(lex: Lexicon, token: str) -> str:
     """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed keys)."""
-    if token in lex.vocab or token in lex.protected or len(token) <= 3 or token.isdigit():
+    if token in lex.vocab or token in lex.protected or len(token) <= 3 or not token.isalpha():
         return token
     candidates: set[str] = set()
-    for key in _deletes(token, 1 if len(token) <= 7 else 2):
+    for key in _deletes(token, 1 if len(token) <= 8 else 2):
         hit = lex.deletes.get(key)
         if hit:
             candidates |= hit
