@@ -28,7 +28,7 @@ CUES: dict[str, frozenset[str]] = {
         "bonjour merci avec qui quoi c est des les une parler m qu ont sont vite venez "
         "aidez nous svp mdr comment devenir pour dans sur etre",
         "pt": "eu meu minha preciso ajuda por favor nao estou quero posso obrigado obrigada "
-        "voce voces ola oi falar com uma um sou tenho ele ela vai vao nao estou",
+        "voce voces ola oi falar com uma um sou tenho ele ela vai vao nao estou vou",
         "de": "ich mein meine brauche hilfe bitte nicht bin will kann danke hallo sie ist "
         "und mit der die das ein eine mich mir gibt zum fur uber auf wie was wo thema",
         "it": "io mio mia ho bisogno aiuto per favore non sono voglio posso grazie ciao "
