@@ -294,6 +294,8 @@ class Classifier:
                 o.phrase.intent != hit.phrase.intent
                 and (
                     len(o.phrase.tokens) > len(hit.phrase.tokens) and o.start < hit.start < o.end
+                    and o.end - o.start == len(o.phrase.tokens)  # not a phrase read with a gap
+                    and hit.end - hit.start == len(hit.phrase.tokens)  # nor a word combination
                     or o.phrase.weight >= STRONG and o.start <= hit.start
                     and (hit.phrase.intent in outranks.get(o.phrase.intent, ())
                          or hit.phrase.weight < STRONG
