@@ -1,5 +1,6 @@
 """The files in intents/: valid, complete, and consistent with the contract."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,18 @@ def test_no_phrase_is_empty_after_normalising() -> None:
     lexicon = default_classifier().lexicon
     assert all(p.tokens for ps in lexicon.by_first.values() for p in ps)
     assert "" not in lexicon.keywords
+
+
+def test_own_fresh_sets_stay_good() -> None:
+    """Regression on the sets written for this project (tests/data), never on dev.jsonl."""
+    from bot.evaluate import evaluate_rows
+
+    data = Path(__file__).resolve().parent / "data"
+    rows = [json.loads(line) for path in sorted(data.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) > 600
+    report = evaluate_rows(rows)
+    assert report["intent_accuracy"] >= 0.95
+    assert report["critical_recall"] >= 0.98
+    assert report["critical_precision"] >= 0.9
+    assert report["language_accuracy"] >= 0.97
