@@ -39,7 +39,7 @@ REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
 STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
 MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
-NEGATION_WINDOW = 3
+NEGATION_WINDOW = 2
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ SUPPORTED = (
 CUES: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
-        "en": "i me my you the is are please need help what how where who can not dont "
+        "en": "i my you the is are please need help what how where who can not dont "
         "want with this thank thanks hi hello hey bye yes no he she they have am "
         "was were from your boss took stop that the to of and it on for just got get im in "
         "would could should there their about",
-        "es": "yo mi me necesito ayuda por favor que quiero estoy tengo donde como no puedo "
+        "es": "yo mi necesito ayuda por favor que quiero estoy tengo donde como no puedo "
         "hola gracias usted hablar con el la los las una es mis ellos soy ayudame jaja pienso "
         "jajaja jeje para del por pero muy tambien esta estan hay porfa porfavor responde",
         "fr": "je j moi mon ma mes besoin aide s il vous plait suis est pas ne veux peux "
@@ -60,6 +60,8 @@ _LAUGHS = (
 _TOKEN = re.compile(r"\w+")
 _VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
 _UK_CHARS = set("іїєґ")
+_NON_LATIN = frozenset({"zh", "ar", "hi", "ru", "uk"})
+_UK_WORDS = frozenset("мене мені тримають будь що це як допоможіть потрібна роботодавець".split())
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +89,8 @@ def _script(text: str) -> str | None:
         if 0x0900 <= o <= 0x097F:
             return "hi"
         if 0x0400 <= o <= 0x04FF:
-            return "uk" if _UK_CHARS & set(text) else "ru"
+            uk = _UK_CHARS & set(text) or _UK_WORDS.intersection(re.findall(r"\w+", text))
+            return "uk" if uk else "ru"
         if ch in _VI_CHARS:
             return "vi"
     return None
@@ -148,7 +151,7 @@ def detect_language(
             return top  # function words leave no doubt: skip the model (a third of the time)
     for lang in scores:
         scores[lang] *= 1.5 / max(cue_total, 1.0)
-    guesses = _fasttext(lowered)
+    guesses = [g for g in _fasttext(lowered) if g[0] not in _NON_LATIN]  # the text is Latin
     weight = 0.5 if len(tokens) <= 3 else 1.0
     for lang, prob in guesses:
         scores[lang] = scores.get(lang, 0.0) + weight * prob
