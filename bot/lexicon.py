@@ -329,9 +329,15 @@ def swap_or_double(token: str, word: str) -> bool:
     )
 
 
+# Longer than any vocabulary word plus two edits: not a typo, and its deletes would cost seconds.
+MAX_TYPO_LENGTH = 24
+
+
 def correct(lex: Lexicon, token: str) -> str:
     """The vocabulary word `token` is a typo of (rapidfuzz Damerau-Levenshtein on indexed keys)."""
-    if token in lex.vocab or token in lex.protected or len(token) <= 3 or not token.isalpha():
+    if token in lex.vocab or token in lex.protected or not 3 < len(token) <= MAX_TYPO_LENGTH:
+        return token
+    if not token.isalpha():
         return token
     candidates: set[str] = set()
     for key in _deletes(token, 1 if len(token) <= 8 else 2):

@@ -274,3 +274,11 @@ def test_env_example_lists_every_setting():
     for f in fields(Config):
         if f.name != "TESTING":
             assert f"{f.name}=" in listed, f.name
+
+
+def test_a_huge_single_word_is_answered_in_milliseconds(send_sms):
+    import time
+
+    started = time.perf_counter()
+    assert HOTLINE in reply(send_sms("HELP" * 400))
+    assert time.perf_counter() - started < 0.5
