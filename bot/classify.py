@@ -21,6 +21,7 @@ from bot.lexicon import (
     max_edits,
     swap_or_double,
 )
+from bot.model import Model, load_model
 from bot.normalise import normalise
 
 INTENTS: tuple[str, ...] = (
@@ -40,6 +41,7 @@ STRONG = 1.0  # a score at or above this makes an intent a candidate for precede
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
 MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
 NEGATION_WINDOW = 2
+CRITICAL = frozenset({"emergency", "self_harm"})
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,17 @@ def _match_at(tokens: list[str], start: int, phrase: Phrase, gap: int) -> int | 
 class Classifier:
     """Classifies messages against a loaded `Lexicon`."""
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    # the learned backstop (bot/model.py) speaks only when the phrases found nothing decisive;
+    # thresholds chosen by leave-one-set-out (bench/generalise.py --sweep): a lower bar for the
+    # critical intents (a missed emergency is the worst error) held the noise guard
+    model_min = 0.9
+    model_min_critical = 0.8
+    critical_needs_cue = False  # True: also need a danger word of the phrases ("knife", "die")
+    upgrade_min = 2.0  # > 1: the model never overrules a decision of the phrases
+
+    def __init__(self, lexicon: Lexicon, model: Model | None = None) -> None:
         self.lexicon = lexicon
+        self.model = model
         self._typos: dict[str, str] = {}
         self._keyword_keys = [k for k in lexicon.keywords if len(k) >= 4]
         self._starts = set(lexicon.singles) | {first for first, _ in lexicon.by_pair}
@@ -111,7 +122,7 @@ class Classifier:
     @classmethod
     def from_directory(cls, directory: Path) -> Classifier:
         """Load `directory` (raises DataError naming file and line on a malformed file)."""
-        return cls(load_lexicon(Path(directory)))
+        return cls(load_lexicon(Path(directory)), load_model(Path(directory), INTENTS))
 
     def _canon(self, token: str) -> str:
         word = self._typos.get(token)
@@ -352,8 +363,11 @@ class Classifier:
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
         found = self._resolve(tokens, found)
+        past = False
         if "emergency" in {h.phrase.intent for h in found} and self._not_now(tokens):
             found = [h for h in found if h.phrase.intent != "emergency"]
+            past = True
+        cues = {h.phrase.intent for h in found}
         # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
         counted: set[tuple[str, tuple[str, ...]]] = set()
         weak_seen: set[str] = set()
@@ -388,12 +402,36 @@ class Classifier:
             # "help me" decides "please help me", not "help me pick a dress"
             weak = [i for i in weak if len(covered[i]) >= 0.6 * len(tokens)]
             if not weak:
-                return Result("unknown", PRIORITY["unknown"], language, 0.5)
+                learned = self._backstop(norm, language, cues, past, "unknown")
+                return learned or Result("unknown", PRIORITY["unknown"], language, 0.5)
             intent = max(weak, key=lambda i: (scores[i], -_RANK[i]))
         hit = best_hit[intent]
         confidence = round(min(1.0, 0.5 + scores[intent] / 2), 3)
+        if intent not in CRITICAL and self.upgrade_min <= 1.0:
+            learned = self._backstop(norm, language, cues, past, intent)
+            if learned is not None:
+                return learned
         return Result(intent, PRIORITY[intent], language, confidence, hit.phrase.text,
                       hit.phrase.switch_to)
+
+    def _backstop(self, norm: str, language: str, cues: set[str], past: bool,
+                  decided: str) -> Result | None:
+        """The model's intent when it is sure enough, else None. `decided` is what the phrases
+        chose: from `unknown` any intent may follow, from another intent only a critical one."""
+        if self.model is None:
+            return None
+        intent, prob = self.model.predict(norm)
+        if intent == "unknown" or intent == decided:
+            return None
+        if intent in CRITICAL:
+            bar = self.model_min_critical if decided == "unknown" else self.upgrade_min
+            if prob < bar or past and intent == "emergency":
+                return None
+            if self.critical_needs_cue and not cues & CRITICAL:
+                return None
+        elif decided != "unknown" or prob < self.model_min:
+            return None
+        return Result(intent, PRIORITY[intent], language, round(prob, 3), f"model:{prob:.2f}")
 
 
 def _exclusive_words(lexicon: Lexicon) -> dict[str, str]:
