@@ -5,17 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import CRITICAL, INTENTS, REPO_INTENTS, Classifier
+from bot.classify import CRITICAL, INTENTS, REPO_INTENTS, Classifier, default_classifier
 from bot.datafiles import DataError
-from bot.lexicon import load_lexicon
-from bot.model import Model, load_examples, load_model
+from bot.model import load_examples, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-
-
-def _rows(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def _spam() -> list[str]:
@@ -26,12 +21,10 @@ def _spam() -> list[str]:
 
 @pytest.fixture(scope="module")
 def backed() -> tuple[Classifier, Classifier]:
-    """Phrases alone, and phrases + a model trained on the labelled sets and the even spam half."""
-    paths = [SHARED / "dev.jsonl", *sorted((ROOT / "tests/data").glob("*.jsonl"))]
-    examples = [(r["text"], r["intent"]) for p in paths for r in _rows(p)]
-    examples += [(t, "unknown") for t in _spam()[0::2]]
-    lexicon = load_lexicon(REPO_INTENTS)
-    return Classifier(lexicon), Classifier(lexicon, Model(examples))
+    """Phrases alone, and the bot's classifier: phrases + the model of `intents/examples`."""
+    full = default_classifier()
+    assert full.model is not None, "intents/examples should train the backstop"
+    return Classifier(full.lexicon), full
 
 
 def test_model_loads_from_the_examples_directory(tmp_path: Path) -> None:
@@ -78,10 +71,10 @@ UNSEEN_DANGER = [
     "they are dragging my sister into the truck, she is crying",
     "the guard said tonight he will burn me with the iron if i talk",
     "im tied to the bed, they took my phone, hurry",
+    "hes outside the door with a bat",
 ]
 
 
-@pytest.mark.xfail(reason="not met yet: the backstop is not adopted (see bench/generalise.py)")
 def test_backstop_catches_unseen_danger_the_phrases_miss(backed) -> None:
     alone, model = backed
     caught = [t for t in UNSEEN_DANGER
@@ -90,7 +83,6 @@ def test_backstop_catches_unseen_danger_the_phrases_miss(backed) -> None:
     assert all(model.classify(t).matched.startswith("model:") for t in caught)
 
 
-@pytest.mark.xfail(reason="4 critical on the held-out half (phrases alone: 2): not adopted")
 def test_spam_half_not_trained_on_stays_calm(backed) -> None:
     _, model = backed
     odd = _spam()[1::2]
