@@ -44,26 +44,17 @@ def split_cluster_flag(url: str) -> tuple[str, bool]:
     return urlunsplit(parts._replace(query=rest)), flag[-1].lower() in _TRUE
 
 
-class _Cluster(RedisCluster):
-    """RedisCluster whose pipelines may PUBLISH (routed to a node; the cluster relays it)."""
-
-    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
-        pipe = super().pipeline(transaction, shard_hint)
-        pipe.publish = lambda channel, message: pipe.execute_command("PUBLISH", channel, message)
-        return pipe
-
-
 class LazyCluster:
     """Connects to the cluster on first use, so the app starts (and answers) while it is down."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._client: _Cluster | None = None
+        self._client: RedisCluster | None = None
 
-    def client(self) -> _Cluster:
+    def client(self) -> RedisCluster:
         if self._client is None:
             kwargs = {k: v for k, v in _TIMEOUTS.items() if k != "health_check_interval"}
-            self._client = _Cluster.from_url(self.url, **kwargs)
+            self._client = RedisCluster.from_url(self.url, **kwargs)
         return self._client
 
     def __getattr__(self, name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # The GSM 03.38 basic set; the extension set costs two septets per character.
 GSM7_BASIC = set(
@@ -35,6 +36,7 @@ def is_gsm7(text: str) -> bool:
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
 
 
+@lru_cache(maxsize=512)  # replies come from a small set of texts
 def smart_encode(text: str) -> str:
     """Replace characters outside GSM-7 by close GSM-7 ones (á -> a); keep the rest."""
     out = []

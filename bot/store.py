@@ -15,9 +15,8 @@ from typing import Any
 PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 RANK_PRIORITY = {rank: name for name, rank in PRIORITY_RANK.items()}
 QUEUE = "tl:queue"
-# Bumped on every change the console shows, and published, so consoles can refresh live.
+# Bumped on every change the console shows: consoles poll it and redraw when it moves.
 VERSION = "tl:version"
-EVENTS = "tl:events"
 _RANK_SPAN = 10**13  # larger than any millisecond timestamp
 
 
@@ -163,6 +162,7 @@ def record_turn(
         "waiting_since": repr(waiting_since),
         "last_in_ts": repr(now),
         "last_text": inbound.text[:500],
+        "count": state.count + 1,
     }
     if chosen_language:
         fields["chosen_language"] = chosen_language
@@ -170,7 +170,6 @@ def record_turn(
         fields["created"] = repr(now)
     pipe = r.pipeline(transaction=False)
     pipe.hset(conv_key(cid), mapping=fields)
-    pipe.hincrby(conv_key(cid), "count", 1)
     pipe.expire(conv_key(cid), retention_seconds)
     pipe.rpush(log_key(cid), *[e.to_json() for e in (inbound, reply) if e is not None])
     pipe.expire(log_key(cid), retention_seconds)
@@ -184,7 +183,6 @@ def record_turn(
         # LT: a raised priority moves the conversation up; nothing ever moves it down.
         pipe.zadd(QUEUE, {cid: queue_score(priority, waiting_since)}, lt=True)
     pipe.incr(VERSION)
-    pipe.publish(EVENTS, cid)
     pipe.execute()
 
 
@@ -194,7 +192,6 @@ def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None
     pipe.rpush(log_key(cid), entry.to_json())
     pipe.expire(log_key(cid), retention_seconds)
     pipe.incr(VERSION)
-    pipe.publish(EVENTS, cid)
     pipe.execute()
 
 
@@ -261,10 +258,7 @@ def erase(r: Any, cid: str) -> None:
 
 
 def _touch(r: Any, cid: str) -> None:
-    pipe = r.pipeline(transaction=False)
-    pipe.incr(VERSION)
-    pipe.publish(EVENTS, cid)
-    pipe.execute()
+    r.incr(VERSION)
 
 
 def set_blocked(r: Any, cid: str, blocked: bool) -> None:
