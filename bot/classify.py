@@ -11,7 +11,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.language import detect_language
+from bot.language import SUPPORTED, detect_language
 from bot.lexicon import (
     ANY,
     Lexicon,
@@ -111,6 +111,10 @@ class Classifier:
         self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
         self._stem_heads = {stem[:3] for stem in self._combo_stems}
         self._word_languages = _exclusive_words(lexicon)
+        # every language with phrases in the data is one the detector may name
+        self._languages = frozenset(SUPPORTED) | {
+            p.language for ps in lexicon.by_first.values() for p in ps if p.language != ANY
+        }
         ranks, counts = lexicon.word_rank, lexicon.word_count
         ranks.clear()
         counts.clear()
@@ -357,11 +361,12 @@ class Classifier:
             if lang == ANY or len(tokens) == 1 and lang == "en" and conversation_language:
                 lang = default_lang
                 if len(tokens) > len(keyword.tokens):  # "START porfa": the courtesy word tells
-                    lang = detect_language(text, conversation_language=conversation_language)
+                    lang = detect_language(text, conversation_language=conversation_language,
+                                           languages=self._languages)
             return Result(keyword.intent, PRIORITY[keyword.intent], lang, 0.95,
                           keyword.text, keyword.switch_to)
         language = detect_language(text, conversation_language=conversation_language,
-                                   word_languages=self._word_languages)
+                                   word_languages=self._word_languages, languages=self._languages)
         scores: dict[str, float] = {}
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}

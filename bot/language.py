@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+# Languages named out of the box; any other language that has phrases in `intents/` is added by
+# the classifier (see `languages`), so a new language needs data files only.
 SUPPORTED = (
     "en", "es", "fr", "pt", "de", "it", "ro", "pl", "ru", "uk", "zh", "vi", "tl", "ar", "hi",
     "ht", "sw",
@@ -96,13 +99,13 @@ def _script(text: str) -> str | None:
     return None
 
 
-def _fasttext(text: str) -> list[tuple[str, float]]:
+def _fasttext(text: str, supported: Collection[str]) -> list[tuple[str, float]]:
     """Top fastText guesses as (code, probability), restricted to supported languages."""
     labels, probs = _model().predict(text.replace("\n", " "), k=5)
     out = []
     for label, prob in zip(labels, probs, strict=False):
         code = label.rsplit("_", 1)[-1]
-        if code in SUPPORTED:
+        if code in supported:
             out.append((code, float(prob)))
     return out
 
@@ -112,12 +115,13 @@ def detect_language(
     *,
     conversation_language: str | None = None,
     word_languages: dict[str, str] | None = None,
+    languages: Collection[str] = SUPPORTED,
 ) -> str:
     """ISO 639-1 code of `text`; short or unclear texts lean on `conversation_language` or "en".
 
     `word_languages` adds cue words (the classifier passes the words that only one language's
-    phrases use: "vender" is Spanish in this lexicon)."""
-    default = conversation_language if conversation_language in SUPPORTED else "en"
+    phrases use: "vender" is Spanish in this lexicon); `languages` are the codes it may answer."""
+    default = conversation_language if conversation_language in languages else "en"
     lowered = text.lower()
     script = _script(lowered)
     if script:
@@ -151,7 +155,8 @@ def detect_language(
             return top  # function words leave no doubt: skip the model (a third of the time)
     for lang in scores:
         scores[lang] *= 1.5 / max(cue_total, 1.0)
-    guesses = [g for g in _fasttext(lowered) if g[0] not in _NON_LATIN]  # the text is Latin
+    # the text is Latin: no non-Latin guess
+    guesses = [g for g in _fasttext(lowered, languages) if g[0] not in _NON_LATIN]
     weight = 0.5 if len(tokens) <= 3 else 1.0
     for lang, prob in guesses:
         scores[lang] = scores.get(lang, 0.0) + weight * prob

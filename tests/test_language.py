@@ -57,3 +57,19 @@ def test_language_names_switch() -> None:
                                ("en français svp", "fr", "fr"), ("russian please", "ru", "en")]:
         result = clf.classify(text)
         assert (result.intent, result.switch_to, result.language) == ("language", target, lang)
+
+
+def test_a_new_language_needs_data_files_only(tmp_path):
+    """Adding Bengali phrases to a copy of intents/ is enough for the language and the intent."""
+    import shutil
+
+    from bot.classify import REPO_INTENTS, Classifier
+
+    data = tmp_path / "intents"
+    shutil.copytree(REPO_INTENTS, data)
+    help_file = data / "help.yaml"
+    text = help_file.read_text(encoding="utf-8")
+    text = text.replace("phrases:\n", "phrases:\n  bn:\n    - আমার সাহায্য দরকার\n", 1)
+    help_file.write_text(text, encoding="utf-8")
+    result = Classifier.from_directory(data).classify("দয়া করে, আমার সাহায্য দরকার")
+    assert (result.intent, result.language) == ("help", "bn")
