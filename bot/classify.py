@@ -93,7 +93,7 @@ class Classifier:
     upgrade_min = 2.0  # > 1: the model never overrules a decision of the phrases
     # people in trouble write short texts; long ones the phrases missed are chatter or spam,
     # and skipping them keeps classify above 5,000 messages/s
-    model_max_words = 24
+    model_max_words = 16
 
     def __init__(self, lexicon: Lexicon, model: Model | None = None) -> None:
         self.lexicon = lexicon
