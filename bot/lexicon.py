@@ -120,6 +120,22 @@ def _by_language(doc: dict, key: str, path: Path) -> dict[str, Any]:
     return section
 
 
+def _token_lists(doc: dict, key: str, path: Path) -> list[tuple[str, ...]]:
+    """The normalised entries of a settings list (every language), each as a tuple of words."""
+    out = []
+    for _lang, words in _by_language(doc, key, path).items():
+        for word, _w in _items(words, path, key):
+            tokens = tuple(normalise(word).split())
+            if tokens:
+                out.append(tokens)
+    return out
+
+
+def _word_set(doc: dict, key: str, path: Path) -> frozenset[str]:
+    """Every word of a settings list, in every language."""
+    return frozenset(w for tokens in _token_lists(doc, key, path) for w in tokens)
+
+
 class LexiconBuilder:
     """Collects entries from data files, then builds the indexes."""
 
@@ -230,52 +246,25 @@ class LexiconBuilder:
                                                    pweight, str(lang), text, False, str(target)))
 
     def load_settings(self, doc: dict, path: Path) -> None:
-        negs: set[str] = set(self.lex.negations)
-        for _lang, words in _by_language(doc, "negations", path).items():
-            for word, _w in _items(words, path, "negations"):
-                negs.update(normalise(word).split())
-        self.lex.negations = frozenset(negs)
-        first: set[str] = set(self.lex.first_person)
-        for _lang, words in _by_language(doc, "first_person", path).items():
-            for word, _w in _items(words, path, "first_person"):
-                first.update(normalise(word).split())
-        self.lex.first_person = frozenset(first)
-        for _lang, words in _by_language(doc, "others", path).items():
-            for word, _w in _items(words, path, "others"):
-                tokens = tuple(normalise(word).split())
-                if tokens:
-                    self.lex.others[" ".join(tokens)] = tokens
-                    self.lex.vocab.update(tokens)
-        not_now = list(self.lex.not_now)
-        for _lang, words in _by_language(doc, "not_now", path).items():
-            for word, _w in _items(words, path, "not_now"):
-                tokens = tuple(normalise(word).split())
-                if tokens:
-                    not_now.append(tokens)
-        self.lex.not_now = tuple(not_now)
-        now: set[str] = set(self.lex.now)
-        for _lang, words in _by_language(doc, "now", path).items():
-            for word, _w in _items(words, path, "now"):
-                now.update(normalise(word).split())
-        self.lex.now = frozenset(now)
-        rep: set[str] = set(self.lex.reporting)
-        for _lang, words in _by_language(doc, "reporting_verbs", path).items():
-            for word, _w in _items(words, path, "reporting_verbs"):
-                rep.update(normalise(word).split())
-        self.lex.reporting = frozenset(rep)
+        lex = self.lex
+        negs = lex.negations | _word_set(doc, "negations", path)
+        first = lex.first_person | _word_set(doc, "first_person", path)
+        rep = lex.reporting | _word_set(doc, "reporting_verbs", path)
+        lex.negations, lex.first_person, lex.reporting = negs, first, rep
+        lex.now = lex.now | _word_set(doc, "now", path)
+        for tokens in _token_lists(doc, "others", path):
+            lex.others[" ".join(tokens)] = tokens
+            lex.vocab.update(tokens)
+        lex.not_now = lex.not_now + tuple(_token_lists(doc, "not_now", path))
+        polite = _token_lists(doc, "politeness", path)
+        for tokens in polite:
+            lex.vocab.update(tokens)
+        # longest first, then alphabetical: the same order in every process
+        every = set(lex.politeness) | set(polite)
+        lex.politeness = tuple(sorted(every, key=lambda t: (-len(t), t)))
         # words the settings name are real words: never "correct" them into something else
-        self.lex.vocab.update(rep, first, negs)
-        polite = list(self.lex.politeness)
-        for _lang, words in _by_language(doc, "politeness", path).items():
-            for word, _w in _items(words, path, "politeness"):
-                tokens = tuple(normalise(word).split())
-                if tokens:
-                    polite.append(tokens)
-                    self.lex.vocab.update(tokens)
-        self.lex.politeness = tuple(sorted(set(polite), key=len, reverse=True))
-        for _lang, words in _by_language(doc, "known_words", path).items():
-            for word, _w in _items(words, path, "known_words"):
-                self.lex.protected.update(normalise(word).split())
+        lex.vocab.update(rep, first, negs)
+        lex.protected.update(_word_set(doc, "known_words", path))
 
     def build(self) -> Lexicon:
         lex = self.lex
