@@ -12,7 +12,6 @@ log = logging.getLogger(__name__)
 
 HOTLINE = "1-888-373-7888"
 TEXTLINE = "233733"
-REPLY_LANGUAGES = ("en", "es", "fr")
 REQUIRED_KEYS = (
     "emergency",
     "self_harm",

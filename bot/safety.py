@@ -8,7 +8,7 @@ from bot.replies import fallback_text
 
 # Crude danger cues for when the classifier itself is unavailable; over-warning is the safe side.
 _DANGER = re.compile(
-    r"\b(hurt|kill|knife|gun|locked|lock(ed)? me|trapped|danger|beat|hit(ting)? me|rape|"
+    r"\b(hurt|kill|knife|gun|locked|lock(ed)? me|trapped|beat|hit(ting)? me|rape|"
     r"help me now|emergency|socorro|peligro|encerrad[ao]|au secours|danger|enferm[ée]e?)\b",
     re.IGNORECASE,
 )

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-RANK_PRIORITY = {rank: name for name, rank in PRIORITY_RANK.items()}
 QUEUE = "tl:queue"
 # Bumped on every change the console shows: consoles poll it and redraw when it moves.
 VERSION = "tl:version"
