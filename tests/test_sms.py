@@ -147,6 +147,28 @@ def test_public_url_behind_a_proxy_verifies(app_config, redis_client):
     assert hotline_reply(reply(response))
 
 
+def test_a_signature_over_the_url_with_its_port_verifies(app_config, redis_client):
+    """Twilio sometimes signs https://host:443/sms; twilio's validator accepts both forms."""
+    app = create_app({**app_config, "PUBLIC_URL": "https://line.example.org"})
+    params = {"From": "+15550001111", "Body": "HELP"}
+    for url in ("https://line.example.org:443/sms", "https://line.example.org/sms"):
+        response = app.test_client().post(
+            "/sms", data=params, headers={"X-Twilio-Signature": sign(url, params)}
+        )
+        assert hotline_reply(reply(response))
+    wrong_port = sign("https://line.example.org:8443/sms", params)
+    response = app.test_client().post(
+        "/sms", data=params, headers={"X-Twilio-Signature": wrong_port}
+    )
+    assert response.status_code == 403
+
+
+def test_the_webhook_sets_no_cookie(send_sms):
+    response = send_sms("HELP")
+    assert hotline_reply(reply(response))
+    assert "Set-Cookie" not in response.headers
+
+
 def test_forwarded_headers_verify_when_proxies_are_trusted(app_config, redis_client):
     app = create_app({**app_config, "TRUSTED_PROXIES": 1})
     params = {"From": "+15550001111", "Body": "HELP"}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Blueprint, Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 bp = Blueprint(
@@ -25,6 +25,8 @@ bp = Blueprint(
 # Blueprints that must not need a CSRF token: Twilio signs its webhooks and delivery callbacks
 # (`sms`, `outbound`), the web-chat API uses its own token (`widget`).
 CSRF_EXEMPT = frozenset({"sms", "outbound", "widget"})
+# Twilio's webhooks carry no cookies and need no session: skip reading and signing one.
+SESSIONLESS_PATHS = frozenset({"/sms", "/sms/status"})
 
 class Csrf(CSRFProtect):
     """CSRFProtect that exempts blueprints by name, including ones registered later."""
@@ -35,7 +37,13 @@ class Csrf(CSRFProtect):
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request came over HTTPS (after ProxyFix)."""
+    """Marks the session cookie Secure whenever the request came over HTTPS (after ProxyFix);
+    gives Twilio's webhooks a null session."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in SESSIONLESS_PATHS:
+            return None  # Flask then uses a null session, which is never saved
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
