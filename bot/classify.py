@@ -41,6 +41,8 @@ STRONG = 1.0  # a score at or above this makes an intent a candidate for precede
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
 MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
 NEGATION_WINDOW = 2
+# "will not stop hitting me", "never stops following me": the negation keeps the danger going
+KEEPS_GOING = frozenset({"stop", "stops", "stopping", "quit", "parar", "para", "arrete"})
 CRITICAL = frozenset({"emergency", "self_harm"})
 
 
@@ -140,8 +142,12 @@ class Classifier:
         return word
 
     def _negated(self, tokens: list[str], start: int) -> bool:
-        window = tokens[max(0, start - NEGATION_WINDOW) : start]
-        return any(t in self.lexicon.negations for t in window)
+        """A negation just before `start`, unless it negates a stop ("will not stop bleeding")."""
+        first = max(0, start - NEGATION_WINDOW)
+        return any(
+            tokens[j] in self.lexicon.negations and tokens[j + 1] not in KEEPS_GOING
+            for j in range(first, start)
+        )
 
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:
         """Canonical tokens of a normalised text and every phrase found in them."""
@@ -176,6 +182,7 @@ class Classifier:
                 if end is None:
                     continue
                 if phrase.negatable and self._negated(tokens, i):
+                    found.append(_Hit(replace(phrase, intent="~" + phrase.intent), i, end))
                     continue
                 if fixed and any(i <= j < end for j in fixed):
                     if phrase.weight < STRONG:
@@ -370,8 +377,10 @@ class Classifier:
         scores: dict[str, float] = {}
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
-        found = self._resolve(tokens, found)
-        past = False
+        # negated phrases ("i am not locked in") count for nothing, but the model may not undo them
+        negated = {h.phrase.intent[1:] for h in found if h.phrase.intent.startswith("~")}
+        found = self._resolve(tokens, [h for h in found if not h.phrase.intent.startswith("~")])
+        past = "emergency" in negated
         if "emergency" in {h.phrase.intent for h in found} and self._not_now(tokens):
             found = [h for h in found if h.phrase.intent != "emergency"]
             past = True
