@@ -377,13 +377,16 @@ class Classifier:
         scores: dict[str, float] = {}
         best_hit: dict[str, _Hit] = {}
         covered: dict[str, set[int]] = {}
-        # negated phrases ("i am not locked in") count for nothing, but the model may not undo them
-        negated = {h.phrase.intent[1:] for h in found if h.phrase.intent.startswith("~")}
+        # Negated phrases ("i am not locked in") and everyday idioms ("locked out", "kill me lol")
+        # count for nothing, and the model may not undo them: their intents are ruled out.
+        ruled_out = {h.phrase.intent[1:] for h in found if h.phrase.intent[0] in "~!"}
         found = self._resolve(tokens, [h for h in found if not h.phrase.intent.startswith("~")])
-        past = "emergency" in negated
+        if any(t.startswith(self.lexicon.joking) for t in tokens):
+            found = [h for h in found if h.phrase.intent not in CRITICAL]
+            ruled_out |= CRITICAL
         if "emergency" in {h.phrase.intent for h in found} and self._not_now(tokens):
             found = [h for h in found if h.phrase.intent != "emergency"]
-            past = True
+            ruled_out.add("emergency")
         cues = {h.phrase.intent for h in found}
         # per intent, overlapping hits count once (the heaviest): "help me" is not also "help"
         counted: set[tuple[str, tuple[str, ...]]] = set()
@@ -419,22 +422,23 @@ class Classifier:
             # "help me" decides "please help me", not "help me pick a dress"
             weak = [i for i in weak if len(covered[i]) >= 0.6 * len(tokens)]
             if not weak:
-                learned = self._backstop(norm, language, cues, past, "unknown")
+                learned = self._backstop(norm, language, cues, ruled_out, "unknown")
                 return learned or Result("unknown", PRIORITY["unknown"], language, 0.5)
             intent = max(weak, key=lambda i: (scores[i], -_RANK[i]))
         hit = best_hit[intent]
         confidence = round(min(1.0, 0.5 + scores[intent] / 2), 3)
         if intent not in CRITICAL and self.upgrade_min <= 1.0:
-            learned = self._backstop(norm, language, cues, past, intent)
+            learned = self._backstop(norm, language, cues, ruled_out, intent)
             if learned is not None:
                 return learned
         return Result(intent, PRIORITY[intent], language, confidence, hit.phrase.text,
                       hit.phrase.switch_to)
 
-    def _backstop(self, norm: str, language: str, cues: set[str], past: bool,
+    def _backstop(self, norm: str, language: str, cues: set[str], ruled_out: set[str],
                   decided: str) -> Result | None:
         """The model's intent when it is sure enough, else None. `decided` is what the phrases
-        chose: from `unknown` any intent may follow, from another intent only a critical one."""
+        chose: from `unknown` any intent may follow, from another intent only a critical one;
+        never an intent in `ruled_out` (negated, an idiom, or an emergency told as past)."""
         if self.model is None or norm.count(" ") >= self.model_max_words:
             return None
         intent, prob = self.model.predict(norm)
@@ -442,7 +446,7 @@ class Classifier:
             return None
         if intent in CRITICAL:
             bar = self.model_min_critical if decided == "unknown" else self.upgrade_min
-            if prob < bar or past and intent == "emergency":
+            if prob < bar or intent in ruled_out:
                 return None
             if self.critical_needs_cue and not cues & CRITICAL:
                 return None

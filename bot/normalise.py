@@ -10,7 +10,7 @@ MAX_CHARS = 1000  # longer bodies are cut: the first lines carry the request
 # Emoji that carry meaning become words; every other symbol becomes a space.
 EMOJI_WORDS = {
     "🆘": " sos ", "🔪": " knife ", "🔫": " gun ", "🙏": " please ", "👋": " hi ",
-    "🚨": " sos ", "😭": " ", "💀": " ", "❤": " ", "👍": " ok ",
+    "🚨": " sos ", "😭": " ", "😂": " lol ", "🤣": " lol ", "💀": " ", "❤": " ", "👍": " ok ",
 }
 
 # Txt-speak and contractions, applied per token after casefolding.
@@ -24,6 +24,7 @@ TXT = {
     "havent": "have not", "hasnt": "has not", "shouldnt": "should not",
     "wanna": "want to", "gonna": "going to", "gotta": "got to", "lemme": "let me",
     "ppl": "people", "msg": "message", "msgs": "messages", "txt": "text", "txting": "texting",
+    "msging": "messaging", "msgin": "messaging", "texing": "texting", "txtin": "texting",
     "b4": "before", "2day": "today", "2nite": "tonight", "bc": "because", "cuz": "because",
     "coz": "because", "pplz": "please", "rn": "right now", "asap": "right now",
     "hes": "he is", "shes": "she is", "theyre": "they are", "theres": "there is",
