@@ -141,3 +141,27 @@ def test_classify_module_imports_neither_flask_nor_redis() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # laughter marks a joke, however alarming the words
+        ("my supervisor is gonna murder me if i miss the bus again lmao", "unknown"),
+        ("mi hermano me va a matar cuando vea su coche jajaja", "unknown"),
+        ("je suis morte de fatigue mdr", "unknown"),
+        ("im dying at this meme 😂", "unknown"),
+        # ...but not without it
+        ("he is going to kill me when he gets back", "emergency"),
+        # a negated danger stays negated; the model may not bring it back
+        ("i am not locked in, i just want to know my rights", "unknown"),
+        # a negated stop keeps the danger going
+        ("he wont stop hitting her, she is screaming", "emergency"),
+        ("she is cut and it will not stop bleeding", "emergency"),
+        # an everyday idiom is not a danger, for the phrases or the model
+        ("locked out of my flat again, can you bring the spare key", "unknown"),
+        ("stuck at work till late, dont wait up", "unknown"),
+    ],
+)
+def test_jokes_negations_and_idioms(text: str, intent: str) -> None:
+    assert default_classifier().classify(text).intent == intent
