@@ -112,6 +112,9 @@ class Classifier:
                     table.setdefault(word.rstrip("*"), []).append((c, g))
         self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
         self._stem_heads = {stem[:3] for stem in self._combo_stems}
+        # laughter: a word starting with one of the `joking` entries
+        jokes = "|".join(map(re.escape, lexicon.joking))
+        self._joking = re.compile(rf"(?:^| )(?:{jokes})") if jokes else None
         self._word_languages = _exclusive_words(lexicon)
         # every language with phrases in the data is one the detector may name
         self._languages = frozenset(SUPPORTED) | {
@@ -220,7 +223,9 @@ class Classifier:
         if not spots:
             return []
         out = []
-        for c, combo in enumerate(self.lexicon.combos):
+        combos = self.lexicon.combos
+        for c in sorted({c for c, _ in spots}):  # only combos with a word in the message
+            combo = combos[c]
             groups = [spots.get((c, g)) for g in range(len(combo.groups))]
             if not all(groups):
                 continue
@@ -381,7 +386,7 @@ class Classifier:
         # count for nothing, and the model may not undo them: their intents are ruled out.
         ruled_out = {h.phrase.intent[1:] for h in found if h.phrase.intent[0] in "~!"}
         found = self._resolve(tokens, [h for h in found if not h.phrase.intent.startswith("~")])
-        if any(t.startswith(self.lexicon.joking) for t in tokens):
+        if self._joking is not None and self._joking.search(norm):
             found = [h for h in found if h.phrase.intent not in CRITICAL]
             ruled_out |= CRITICAL
         if "emergency" in {h.phrase.intent for h in found} and self._not_now(tokens):
