@@ -294,8 +294,9 @@ class Classifier:
             if tok not in first:
                 continue
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if nxt in others or nxt in rep:
-                continue
+            after = tokens[i + 2] if i + 2 < len(tokens) else ""
+            if nxt in others or nxt in rep and not (nxt == "have" and after == "to"):
+                continue  # "i think", "my cousin"; but "i have to" is the writer's own case
             return True
         return False
 
