@@ -112,9 +112,12 @@ class Classifier:
                     table.setdefault(word.rstrip("*"), []).append((c, g))
         self._stem_lengths = sorted({len(stem) for stem in self._combo_stems})
         self._stem_heads = {stem[:3] for stem in self._combo_stems}
-        # laughter: a word starting with one of the `joking` entries
-        jokes = "|".join(map(re.escape, lexicon.joking))
-        self._joking = re.compile(rf"(?:^| )(?:{jokes})") if jokes else None
+        # laughter: a `joking` entry as a whole word, drawn out with its own letters ("jajaja",
+        # "lmaooo"), but not a word that merely starts so ("lolked", a typo of "locked")
+        jokes = "|".join(
+            re.escape(j) + "[" + re.escape("".join(sorted(set(j)))) + "]*" for j in lexicon.joking
+        )
+        self._joking = re.compile(rf"(?:^| )(?:{jokes})(?= |$)") if jokes else None
         self._word_languages = _exclusive_words(lexicon)
         # every language with phrases in the data is one the detector may name
         self._languages = frozenset(SUPPORTED) | {

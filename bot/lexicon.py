@@ -43,7 +43,7 @@ class Lexicon:
     whole_only: set[str] = field(default_factory=set)
     not_now: tuple[tuple[str, ...], ...] = ()  # "last year", "in the movie": no danger now
     now: frozenset[str] = frozenset()  # "now", "tonight": the danger is current after all
-    joking: tuple[str, ...] = ()  # "lol", "jaja", "mdr": a word starting so marks a joke
+    joking: tuple[str, ...] = ()  # "lol", "jaja", "mdr" (drawn out too: "jajaja"): a joke
     first_person: frozenset[str] = frozenset()
     reporting: frozenset[str] = frozenset()
     politeness: tuple[tuple[str, ...], ...] = ()
@@ -253,7 +253,7 @@ class LexiconBuilder:
         rep = lex.reporting | _word_set(doc, "reporting_verbs", path)
         lex.negations, lex.first_person, lex.reporting = negs, first, rep
         lex.now = lex.now | _word_set(doc, "now", path)
-        jokes = {w for w in _word_set(doc, "joking", path) if len(w) >= 3}  # a prefix: not "k"
+        jokes = {w for w in _word_set(doc, "joking", path) if len(w) >= 3}
         lex.joking = tuple(sorted(set(lex.joking) | jokes))
         for tokens in _token_lists(doc, "others", path):
             lex.others[" ".join(tokens)] = tokens
