@@ -43,6 +43,13 @@ MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my pass
 NEGATION_WINDOW = 2
 # "will not stop hitting me", "never stops following me": the negation keeps the danger going
 KEEPS_GOING = frozenset({"stop", "stops", "stopping", "quit", "parar", "para", "arrete"})
+# Words a negation reaches across to the phrase after them ("not really locked in"); any other
+# word in between is what it negates ("im not ok, thinking about ending it").
+NEGATION_FILLERS = frozenset({
+    "really", "even", "ever", "being", "been", "getting", "at", "all", "so", "too", "very", "that",
+    "always", "actually", "a", "am", "is", "are", "was", "were", "be",  # "no estoy en peligro":
+    "estoy", "esta", "estamos", "estan", "soy", "es", "estou", "sou", "sommes", "suis",  # the verb
+})
 CRITICAL = frozenset({"emergency", "self_harm"})
 
 
@@ -90,7 +97,8 @@ class Classifier:
     # thresholds chosen by leave-one-set-out (bench/generalise.py --sweep): a lower bar for the
     # critical intents (a missed emergency is the worst error) held the noise guard
     model_min = 0.9
-    model_min_critical = 0.88  # 0.8 let 3 everyday texts of the spam collection through
+    model_min_critical = 0.94  # 0.88 let 3 everyday texts of the spam collection through once
+    # fresh21 joined the examples ("Good night. Am going to sleep." at 0.89); 0.8 let 3 earlier
     critical_needs_cue = False  # True: also need a danger word of the phrases ("knife", "die")
     upgrade_min = 2.0  # > 1: the model never overrules a decision of the phrases
     # people in trouble write short texts; long ones the phrases missed are chatter or spam,
@@ -148,11 +156,16 @@ class Classifier:
         return word
 
     def _negated(self, tokens: list[str], start: int) -> bool:
-        """A negation just before `start`, unless it negates a stop ("will not stop bleeding")."""
-        first = max(0, start - NEGATION_WINDOW)
-        return any(
-            tokens[j] in self.lexicon.negations and tokens[j + 1] not in KEEPS_GOING
-            for j in range(first, start)
+        """A negation right before `start` ("not locked in"), or one filler word before it ("not
+        really locked in"); not a negated stop ("it will not stop bleeding")."""
+        negations = self.lexicon.negations
+        if start >= 1 and tokens[start - 1] in negations:
+            return tokens[start] not in KEEPS_GOING
+        return (
+            NEGATION_WINDOW >= 2
+            and start >= 2
+            and tokens[start - 2] in negations
+            and tokens[start - 1] in NEGATION_FILLERS
         )
 
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:

@@ -158,6 +158,9 @@ def test_classify_module_imports_neither_flask_nor_redis() -> None:
         # a negated stop keeps the danger going
         ("he wont stop hitting her, she is screaming", "emergency"),
         ("she is cut and it will not stop bleeding", "emergency"),
+        # a negation of another word does not cancel the phrase after it
+        ("im not ok. i keep thinking about ending it", "self_harm"),
+        ("no estoy bien, me quiero quitar la vida", "self_harm"),
         # an everyday idiom is not a danger, for the phrases or the model
         ("locked out of my flat again, can you bring the spare key", "unknown"),
         ("stuck at work till late, dont wait up", "unknown"),
