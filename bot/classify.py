@@ -40,16 +40,6 @@ REPO_INTENTS = Path(__file__).resolve().parent.parent / "intents"
 STRONG = 1.0  # a score at or above this makes an intent a candidate for precedence
 WEAK = 0.6  # below STRONG but at or above this: used only when no intent is strong; one cue is 0.5
 MAX_GAP = 1  # words allowed between two words of a phrase ("took [away] my passport")
-NEGATION_WINDOW = 2
-# "will not stop hitting me", "never stops following me": the negation keeps the danger going
-KEEPS_GOING = frozenset({"stop", "stops", "stopping", "quit", "parar", "para", "arrete"})
-# Words a negation reaches across to the phrase after them ("not really locked in"); any other
-# word in between is what it negates ("im not ok, thinking about ending it").
-NEGATION_FILLERS = frozenset({
-    "really", "even", "ever", "being", "been", "getting", "at", "all", "so", "too", "very", "that",
-    "always", "actually", "a", "am", "is", "are", "was", "were", "be",  # "no estoy en peligro":
-    "estoy", "esta", "estamos", "estan", "soy", "es", "estou", "sou", "sommes", "suis",  # the verb
-})
 CRITICAL = frozenset({"emergency", "self_harm"})
 
 
@@ -158,14 +148,13 @@ class Classifier:
     def _negated(self, tokens: list[str], start: int) -> bool:
         """A negation right before `start` ("not locked in"), or one filler word before it ("not
         really locked in"); not a negated stop ("it will not stop bleeding")."""
-        negations = self.lexicon.negations
-        if start >= 1 and tokens[start - 1] in negations:
-            return tokens[start] not in KEEPS_GOING
+        lex = self.lexicon
+        if start >= 1 and tokens[start - 1] in lex.negations:
+            return tokens[start] not in lex.negated_stops
         return (
-            NEGATION_WINDOW >= 2
-            and start >= 2
-            and tokens[start - 2] in negations
-            and tokens[start - 1] in NEGATION_FILLERS
+            start >= 2
+            and tokens[start - 2] in lex.negations
+            and tokens[start - 1] in lex.negation_fillers
         )
 
     def hits(self, norm: str) -> tuple[list[str], list[_Hit]]:

@@ -37,6 +37,8 @@ class Lexicon:
     cjk: list[Phrase] = field(default_factory=list)
     keywords: dict[str, Phrase] = field(default_factory=dict)
     negations: frozenset[str] = frozenset()
+    negation_fillers: frozenset[str] = frozenset()  # "not really locked in": reached across
+    negated_stops: frozenset[str] = frozenset()  # "will not stop hitting me": still danger
     vocab: set[str] = field(default_factory=set)
     protected: set[str] = field(default_factory=set)
     deletes: dict[str, set[str]] = field(default_factory=dict)
@@ -252,6 +254,8 @@ class LexiconBuilder:
         first = lex.first_person | _word_set(doc, "first_person", path)
         rep = lex.reporting | _word_set(doc, "reporting_verbs", path)
         lex.negations, lex.first_person, lex.reporting = negs, first, rep
+        lex.negation_fillers |= _word_set(doc, "negation_fillers", path)
+        lex.negated_stops |= _word_set(doc, "negated_stops", path)
         lex.now = lex.now | _word_set(doc, "now", path)
         jokes = {w for w in _word_set(doc, "joking", path) if len(w) >= 3}
         lex.joking = tuple(sorted(set(lex.joking) | jokes))
