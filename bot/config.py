@@ -27,7 +27,7 @@ class Config:
     REDIS_URL: str = field(default_factory=lambda: _env("REDIS_URL"))
     # 1: REDIS_URL names a node of a Redis Cluster (same as `?cluster=true` on the URL).
     REDIS_CLUSTER: bool = field(default_factory=lambda: _env("REDIS_CLUSTER") in ("1", "true"))
-    DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "data")))
+    DATA_DIR: str = field(default_factory=lambda: _env("DATA_DIR", str(ROOT / "var")))
     SECRET_KEY: str = field(default_factory=lambda: _env("SECRET_KEY"))
     TWILIO_AUTH_TOKEN: str = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
     TWILIO_ACCOUNT_SID: str = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))

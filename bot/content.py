@@ -12,7 +12,7 @@ from bot.datafiles import DataError
 from bot.replies import Replies, load_responses
 
 if TYPE_CHECKING:
-    from bot.classify import Classifier
+    from bot.triage.classify import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,12 @@ _LOADED: dict[tuple, Classifier] = {}
 
 def _classifier(directory: Path, stamp: tuple) -> Classifier:
     """Build a classifier once per directory state: apps in one process (tests) share it."""
-    from bot.classify import Classifier
+    from bot.triage.classify import load_classifier
 
     key = (str(directory), stamp)
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = Classifier.from_directory(directory)
+        _LOADED[key] = load_classifier(directory)
     return _LOADED[key]
 
 
@@ -61,8 +61,8 @@ class Content:
         stamp = _stamp(self.intents_dir, self.responses_dir)
         try:
             self.classifier = _classifier(self.intents_dir, stamp)
-        except (DataError, OSError) as exc:
-            errors.append(str(exc))
+        except Exception as exc:  # a data file, the head or the encoder: keep the last good one
+            errors.append(f"classifier: {exc}")
         try:
             self.replies = load_responses(self.responses_dir)
         except (DataError, OSError) as exc:

@@ -14,13 +14,15 @@ from typing import Any
 from bot import flood, optout, store
 from bot.content import Content
 from bot.replies import Numbers, reply_text
-from bot.safety import safe_reply
+from bot.safety import looks_dangerous, safe_reply
 from bot.smstext import smart_encode
+from bot.triage.classify import Classification
+from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one message
-CRITICAL = frozenset({"emergency", "self_harm"})
+CRITICAL = contract().critical
 
 
 @dataclass
@@ -86,9 +88,16 @@ class TriageLine:
             state, storage_ok = store.State(cid=cid), False
 
         classifier, replies = self.content.classifier, self.content.replies
-        if classifier is None or replies is None:
-            raise RuntimeError("no usable data files: " + "; ".join(self.content.errors))
-        result = classifier.classify(body, conversation_language=state.language or hint)
+        if replies is None:
+            raise RuntimeError("no usable reply texts: " + "; ".join(self.content.errors))
+        if classifier is None:
+            # the encoder or the head could not load: store the message, queue it for a person,
+            # and answer with the hotline (and the emergency number first if it reads as danger)
+            log.error("classifier unavailable; queueing for a person: %s", self.content.errors)
+            result = Classification("unknown", "high", state.language or hint or "en", 0.0,
+                                    "no classifier", doubt=looks_dangerous(body))
+        else:
+            result = classifier.classify(body, conversation_language=state.language or hint)
         intent, language = result.intent, result.language
         keyword = optout.keyword(body) if channel == "sms" else None
 
@@ -115,7 +124,12 @@ class TriageLine:
         if key and not flood.may_reply(self.redis, cid, sent, body, intent, now):
             key = None  # a flood: stored and flagged, answered at most once a minute
 
-        reply = reply_text(replies, key, reply_language, self.numbers) if key else None
+        if key and result.doubt and "{emergency}" not in replies["en"].get(key, ""):
+            key = "help"  # close to critical: the reply that gives the emergency number
+        if key and classifier is None:
+            reply = safe_reply(body, self.numbers.emergency)
+        else:
+            reply = reply_text(replies, key, reply_language, self.numbers) if key else None
         if reply and channel == "sms":
             reply = smart_encode(reply)
 
@@ -136,7 +150,9 @@ class TriageLine:
                     intent,
                     result.priority,
                     language,
-                    {"confidence": round(result.confidence, 3), "matched": result.matched}
+                    {"confidence": round(result.confidence, 3), "matched": result.matched,
+                     "top": [list(t) for t in result.top]}
+                    | ({"doubt": True} if result.doubt else {})
                     | ({"flood": sent} if sent > flood.LIMIT else {}),
                 )
                 outbound = store.Entry("out", "bot", reply, now, intent) if reply else None

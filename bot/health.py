@@ -13,13 +13,17 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """200 {"redis": "ok"} or 503 {"redis": "down"}; the error itself only goes to the log."""
+    """200 when Redis answers and the classifier is loaded, else 503 naming what is down; the
+    error itself only goes to the log."""
+    body, code = {"redis": "ok", "classifier": "ok"}, 200
     try:
         current_app.redis.ping()
-        body, code = {"redis": "ok"}, 200
     except Exception as exc:
         log.warning("health check: Redis unreachable (%s)", type(exc).__name__)
-        body, code = {"redis": "down"}, 503
+        body["redis"], code = "down", 503
+    content = current_app.extensions["line"].content
+    if content.classifier is None:
+        body["classifier"], code = "down", 503
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, code

@@ -12,7 +12,8 @@ from typing import Any
 # the classifier (see `languages`), so a new language needs data files only.
 SUPPORTED = (
     "en", "es", "fr", "pt", "de", "it", "ro", "pl", "ru", "uk", "zh", "vi", "tl", "ar", "hi",
-    "ht", "sw",
+    "ht", "sw", "id", "ms", "so", "tr", "nl", "ur", "fa", "ne", "bn", "ko", "th", "am", "my",
+    "km", "ja", "el", "he", "yo", "uz",
 )
 
 # Words that are common in one supported language and rare in the others: they decide short
@@ -47,6 +48,10 @@ CUES: dict[str, frozenset[str]] = {
         "sw": "mimi wewe nahitaji msaada tafadhali asante habari ni na sina sitaki ninataka "
         "naomba saidia jambo nisaidie kwa",
         "vi": "toi giup xin cam chao khong duoc cua nhung nguoi",
+        "id": "saya aku tolong tidak bisa mau kami sudah ada yang dan dari kerja majikan gaji "
+        "gak nggak enggak tolongin",
+        "so": "waan waxaan iga caawi aan iyo ayaan kuma igu fadlan mahadsanid",
+        "tr": "yardim lutfen ben beni bana bir cok yok var degil istiyorum tesekkurler",
     }.items()
 }
 
@@ -63,7 +68,6 @@ _LAUGHS = (
 _TOKEN = re.compile(r"\w+")
 _VI_CHARS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
 _UK_CHARS = set("іїєґ")
-_NON_LATIN = frozenset({"zh", "ar", "hi", "ru", "uk"})
 _UK_WORDS = frozenset("мене мені тримають будь що це як допоможіть потрібна роботодавець".split())
 
 
@@ -77,6 +81,30 @@ def _model() -> Any:
     return fasttext.load_model(str(path))
 
 
+# Scripts that name one language, and scripts several languages share (the bundled model
+# chooses among those); ranges are Unicode blocks.
+_ONE_LANGUAGE = (
+    (0xAC00, 0xD7AF, "ko"), (0x1100, 0x11FF, "ko"), (0x3040, 0x30FF, "ja"),
+    (0x0E00, 0x0E7F, "th"), (0x0E80, 0x0EFF, "lo"), (0x1780, 0x17FF, "km"),
+    (0x1000, 0x109F, "my"), (0x0980, 0x09FF, "bn"), (0x0B80, 0x0BFF, "ta"),
+    (0x0C00, 0x0C7F, "te"), (0x0D80, 0x0DFF, "si"), (0x0A80, 0x0AFF, "gu"),
+    (0x0A00, 0x0A7F, "pa"), (0x0370, 0x03FF, "el"), (0x0590, 0x05FF, "he"),
+    (0x10A0, 0x10FF, "ka"), (0x0530, 0x058F, "hy"),
+)
+_SHARED = (
+    (0x1200, 0x139F, ("am", "ti")),
+    (0x0600, 0x06FF, ("ar", "fa", "ur", "ps")),
+    (0x0900, 0x097F, ("hi", "ne")),
+    (0x0400, 0x04FF, ("ru", "uk", "ky", "mn", "kk", "bg", "sr")),
+)
+
+
+_NE_WORDS = frozenset("मलाई छ छु छन् हुन्छ गर्नुहोस् मेरो हामीलाई गर्न सक्दिन".split())
+_NON_LATIN = frozenset(
+    {"zh"} | {lang for *_, lang in _ONE_LANGUAGE} | {lang for *_, ls in _SHARED for lang in ls}
+)
+
+
 def _script(text: str) -> str | None:
     """The language a non-Latin script implies, or None for Latin (or no letters)."""
     if text.isascii():
@@ -85,15 +113,23 @@ def _script(text: str) -> str | None:
         o = ord(ch)
         if o < 0x0370:
             continue
+        for lo, hi, lang in _ONE_LANGUAGE:
+            if lo <= o <= hi:
+                return lang
         if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            if any(0x3040 <= ord(c) <= 0x30FF for c in text):
+                return "ja"
             return "zh"
-        if 0x0600 <= o <= 0x06FF:
-            return "ar"
-        if 0x0900 <= o <= 0x097F:
-            return "hi"
-        if 0x0400 <= o <= 0x04FF:
-            uk = _UK_CHARS & set(text) or _UK_WORDS.intersection(re.findall(r"\w+", text))
-            return "uk" if uk else "ru"
+        for lo, hi, langs in _SHARED:
+            if lo <= o <= hi:
+                if langs[0] == "hi" and _NE_WORDS.intersection(text.split()):
+                    return "ne"
+                if langs[0] == "ru" and (
+                    _UK_CHARS & set(text) or _UK_WORDS.intersection(re.findall(r"\w+", text))
+                ):
+                    return "uk"
+                guesses = _fasttext(text, langs)
+                return guesses[0][0] if guesses else langs[0]
         if ch in _VI_CHARS:
             return "vi"
     return None

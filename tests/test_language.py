@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.classify import default_classifier
 from bot.language import detect_language
+from bot.triage.classify import default_classifier
 
 SENTENCES = {
     "en": "my manager keeps my wages and says I owe him for the flight",
@@ -23,6 +23,17 @@ SENTENCES = {
     "hi": "मेरे मालिक ने मेरा पासपोर्ट ले लिया और पैसे नहीं देता",
     "ht": "patwon mwen pran paspò mwen epi li pa peye mwen",
     "sw": "bosi wangu amechukua pasipoti yangu na hanilipi",
+    "ko": "사장님이 제 여권을 가져가고 월급을 안 줘요",
+    "th": "นายจ้างยึดพาสปอร์ตของฉันและไม่จ่ายเงิน",
+    "am": "አሠሪዬ ፓስፖርቴን ወስዶ ደመወዝ አይከፍለኝም",
+    "my": "အလုပ်ရှင်က ကျွန်မရဲ့ ပတ်စပို့ကို ယူထားပြီး လစာမပေးဘူး",
+    "km": "ថៅកែយកលិខិតឆ្លងដែនរបស់ខ្ញុំ ហើយមិនបើកប្រាក់ខែ",
+    "bn": "আমার মালিক আমার পাসপোর্ট নিয়ে নিয়েছে আর বেতন দেয় না",
+    "ne": "मेरो मालिकले मेरो राहदानी लियो र मलाई तलब दिँदैन",
+    "ur": "میرے مالک نے میرا پاسپورٹ لے لیا اور تنخواہ نہیں دیتا",
+    "fa": "کارفرمایم پاسپورتم را گرفته و حقوقم را نمی دهد",
+    "id": "majikan saya mengambil paspor saya dan tidak membayar gaji",
+    "tr": "patronum pasaportumu aldi ve bana maas odemiyor",
 }
 
 
@@ -35,7 +46,7 @@ def test_each_language_is_named(code: str, text: str) -> None:
 def test_classifier_reports_the_language(code: str, text: str) -> None:
     result = default_classifier().classify(text)
     assert result.language == code
-    assert result.intent == "help"
+    assert result.intent == "help", result
 
 
 @pytest.mark.parametrize("keyword", ["HELP", "INFO", "STOP", "start"])
@@ -59,17 +70,25 @@ def test_language_names_switch() -> None:
         assert (result.intent, result.switch_to, result.language) == ("language", target, lang)
 
 
-def test_a_new_language_needs_data_files_only(tmp_path):
-    """Adding Bengali phrases to a copy of intents/ is enough for the language and the intent."""
+def test_a_new_language_name_needs_data_files_only(tmp_path):
+    """A language name added to a copy of intents/language.yaml switches to that language."""
     import shutil
 
-    from bot.classify import REPO_INTENTS, Classifier
+    from bot.triage.classify import load_classifier
+    from bot.triage.keywords import INTENTS_DIR
 
     data = tmp_path / "intents"
-    shutil.copytree(REPO_INTENTS, data)
-    help_file = data / "help.yaml"
-    text = help_file.read_text(encoding="utf-8")
-    text = text.replace("phrases:\n", "phrases:\n  bn:\n    - আমার সাহায্য দরকার\n", 1)
-    help_file.write_text(text, encoding="utf-8")
-    result = Classifier.from_directory(data).classify("দয়া করে, আমার সাহায্য দরকার")
+    shutil.copytree(INTENTS_DIR, data)
+    names = data / "language.yaml"
+    text = names.read_text(encoding="utf-8")
+    text = text.replace("names:\n", "names:\n  bn: {bn: [বাংলা], en: [bengali, bangla]}\n", 1)
+    names.write_text(text, encoding="utf-8")
+    clf = load_classifier(data)
+    assert (clf.classify("বাংলা").intent, clf.classify("বাংলা").switch_to) == ("language", "bn")
+    assert clf.classify("bangla please").switch_to == "bn"
+    assert default_classifier().classify("bangla please").switch_to is None
+
+
+def test_bengali_help_is_understood_without_any_rule() -> None:
+    result = default_classifier().classify("দয়া করে, আমার সাহায্য দরকার")
     assert (result.intent, result.language) == ("help", "bn")

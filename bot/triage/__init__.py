@@ -1,0 +1,1 @@
+"""Triage: text in, a Classification out. Pure: no Flask, no Redis."""

@@ -1,0 +1,124 @@
+"""Rules where rules belong: whole-message keywords (typo-tolerant) and language names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from bot.normalise import normalise
+
+INTENTS_DIR = Path(__file__).resolve().parents[2] / "intents"
+_REPEATS = re.compile(r"(.)\1+")
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """What a keyword message means."""
+
+    intent: str
+    language: str  # the word's language; "en" words take the conversation's language
+    word: str
+    switch_to: str | None = None  # for a language name: the language asked for
+
+
+def _read(path: Path) -> dict:
+    """A YAML mapping; ValueError naming the file (and line) when it cannot be read."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: expected a mapping")
+    return doc
+
+
+def _squeeze(word: str) -> str:
+    return _REPEATS.sub(r"\1", word)
+
+
+def _close_enough(typed: str, word: str) -> bool:
+    """One typo, of a kind that does not make another everyday word: a swapped pair ("hlep"),
+    an extra letter ("infro"), a dropped letter in five typed letters or more ("cancl", not
+    "star"), a wrong letter only in long words ("unsubscrive", not "cancer")."""
+    if DamerauLevenshtein.distance(typed, word) != 1 or len(word) < 4:
+        return False
+    if len(typed) == len(word):
+        diff = [i for i in range(len(word)) if typed[i] != word[i]]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1
+        return swapped or len(word) >= 7
+    return len(typed) > len(word) or len(typed) >= 5
+
+
+class Keywords:
+    """Looks up a whole message among the keywords and the language names."""
+
+    def __init__(self, directory: Path = INTENTS_DIR) -> None:
+        doc, languages = (_read(directory / name) for name in ("keywords.yaml", "language.yaml"))
+        self.words: dict[str, Keyword] = {}
+        for intent, by_language in doc["keywords"].items():
+            for language, words in by_language.items():
+                for word in words:
+                    self._add(normalise(word), Keyword(intent, language, word))
+        self.courtesy = sorted((normalise(c) for c in doc.get("courtesy", [])), key=len,
+                               reverse=True)
+        self.names: dict[str, Keyword] = {}
+        for target, written in languages["names"].items():
+            for language, names in written.items():
+                for name in names:
+                    key = normalise(name)
+                    self.names[key] = Keyword("language", language, name, target)
+                    for template in languages.get("templates", {}).get(language, []):
+                        phrase = normalise(template.replace("{name}", name))
+                        self.names.setdefault(phrase, Keyword("language", language, name, target))
+        self._tables = [
+            (table, {_squeeze(w): k for w, k in table.items() if " " not in w},
+             [w for w in table if len(w) >= min_letters and " " not in w])
+            for table, min_letters in ((self.words, 4), (self.names, 6))
+        ]
+        self._longest = max(len(w) for table in (self.words, self.names) for w in table)
+
+    def _add(self, key: str, keyword: Keyword) -> None:
+        if key in self.words and self.words[key].intent != keyword.intent:
+            raise ValueError(f"keyword {key!r} is listed under two intents")
+        self.words.setdefault(key, keyword)
+
+    def _core(self, norm: str) -> str:
+        """The message without courtesy words at either end."""
+        changed = True
+        while changed and " " in norm:
+            changed = False
+            for word in self.courtesy:
+                if norm.endswith(" " + word):
+                    norm, changed = norm[: -len(word) - 1], True
+                elif norm.startswith(word + " "):
+                    norm, changed = norm[len(word) + 1 :], True
+        return norm
+
+    def find(self, text: str) -> Keyword | None:
+        """The keyword or language name that `text` is, or None."""
+        if len(text) > 2 * self._longest + 20:
+            return None
+        norm = normalise(text)
+        if not norm or len(norm) > self._longest + 20:
+            return None
+        if norm in self.names:
+            return self.names[norm]
+        core = self._core(norm)
+        for table, squeezed_table, fuzzy in self._tables:
+            if core in table:
+                return table[core]
+            if " " in core or len(core) > self._longest + 1:
+                continue
+            squeezed = _squeeze(core)
+            if squeezed in squeezed_table:
+                return squeezed_table[squeezed]
+            for word, _, _ in process.extract(squeezed, fuzzy, scorer=DamerauLevenshtein.distance,
+                                              score_cutoff=1, limit=3):
+                if _close_enough(squeezed, word):
+                    return table[word]
+        return None
