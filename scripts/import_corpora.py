@@ -78,8 +78,10 @@ def chat(wheel: Path) -> None:
                     if bucket(text, 2) == 0:
                         held.append(row)
                     # greetings, thanks and short replies are other intents or nothing: the
-                    # head learns `unknown` from the longer everyday lines only
-                    elif topic not in {"greetings", "conversations"} and len(text.split()) >= 3:
+                    # head learns `unknown` from the longer everyday lines only (three words, or
+                    # eight characters in scripts written without spaces)
+                    elif topic not in {"greetings", "conversations"} and (
+                        len(text.split()) >= 3 or " " not in text.strip() and len(text) >= 8):
                         train.append(row)
     seen: set[str] = set()
     for rows in (train, held):

@@ -9,6 +9,7 @@ from bot.triage.classify import Classifier, default_classifier
 from bot.triage.contract import contract
 from bot.triage.head import Head, Settings
 from bot.triage.keywords import Keywords
+from bot.triage.languages import LanguageReader
 
 CRITICAL = contract().critical
 
@@ -121,7 +122,8 @@ def _rule(probabilities: dict[str, float], critical: float = 0.5, doubt: float =
                 np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
                 Settings(neighbour_weight=0.0),
                 {"thresholds": {"critical": critical, "doubt": doubt}})
-    return Classifier(_Fixed(p), head, Keywords(), terms).classify("some words")
+    latin_is_english = LanguageReader(head, {"latin": ["en"]})
+    return Classifier(_Fixed(p), head, Keywords(), terms, latin_is_english).classify("some words")
 
 
 def test_critical_together_outranks_a_likelier_intent() -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.language import SUPPORTED, detect_language
 from bot.triage.contract import Contract, contract
 from bot.triage.encoder import Encoder, load_encoder
 from bot.triage.head import MODEL_DIR, Head, load_head
 from bot.triage.keywords import INTENTS_DIR, Keywords
+from bot.triage.languages import LanguageReader
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,16 @@ class Classification:
 class Classifier:
     """Binds an encoder, a trained head, the keyword rules and the contract."""
 
-    def __init__(self, encoder: Encoder, head: Head, keywords: Keywords, terms: Contract) -> None:
+    def __init__(self, encoder: Encoder, head: Head, keywords: Keywords, terms: Contract,
+                 languages: LanguageReader) -> None:
         if tuple(head.intents) != terms.intents:
             raise ValueError("the head was trained on other intents than the contract's")
         self.encoder, self.head, self.keywords, self.contract = encoder, head, keywords, terms
+        self.languages = languages
         thresholds = head.meta.get("thresholds", {})
         self.critical_at = float(thresholds.get("critical", 0.5))
         self.doubt_at = float(thresholds.get("doubt", 0.25))
         self._critical = np.array([i in terms.critical for i in terms.intents])
-        self._languages = frozenset(SUPPORTED)
 
     def classify(self, text: str, *, conversation_language: str | None = None) -> Classification:
         """Classify one message; `conversation_language` is the conversation's language so far."""
@@ -73,14 +74,11 @@ class Classifier:
                                                                                    strict=True)]
         todo = [i for i, found in enumerate(out) if found is None]
         if todo:
-            probs = self.head.probabilities(self.encoder.encode([texts[i] for i in todo]))
-            for i, p in zip(todo, probs, strict=True):
-                out[i] = self._decide(p, self._language(texts[i], langs[i]))
+            vectors = self.encoder.encode([texts[i] for i in todo])
+            probs = self.head.probabilities(vectors)
+            for i, vector, p in zip(todo, vectors, probs, strict=True):
+                out[i] = self._decide(p, self.languages.read(texts[i], vector, langs[i]))
         return [c for c in out if c is not None]
-
-    def _language(self, text: str, conversation_language: str | None) -> str:
-        return detect_language(text, conversation_language=conversation_language,
-                               languages=self._languages)
 
     def _by_rule(self, text: str, conversation_language: str | None) -> Classification | None:
         """Empty messages and keywords; None when the encoder must read the message."""
@@ -117,9 +115,12 @@ class Classifier:
 
 
 def load_classifier(intents_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
-    """The project's classifier; raises when the encoder, the head or a data file cannot load."""
-    return Classifier(load_encoder(), load_head(model_dir or MODEL_DIR),
-                      Keywords(intents_dir or INTENTS_DIR), contract())
+    """The project's classifier; raises when the encoder, a head or a data file cannot load."""
+    model_dir = model_dir or MODEL_DIR
+    language_head = load_head(model_dir / "language")
+    languages = LanguageReader(language_head, language_head.meta["scripts"])
+    return Classifier(load_encoder(), load_head(model_dir), Keywords(intents_dir or INTENTS_DIR),
+                      contract(), languages)
 
 
 @lru_cache(maxsize=2)

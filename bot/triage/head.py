@@ -77,7 +77,7 @@ class Head:
     def save(self, directory: Path = MODEL_DIR) -> None:
         """Write `head.npz` (numbers) and `head.json` (what it is and how it was made)."""
         directory.mkdir(parents=True, exist_ok=True)
-        scale = np.abs(self.memory).max(axis=1, keepdims=True) / 127
+        scale = np.abs(self.memory).max(axis=1, keepdims=True) / 127 + 1e-12
         arrays = {"mean": self.mean, "scale": self.scale,
                   "memory": np.round(self.memory / scale).astype(np.int8),
                   "memory_scale": scale.astype(np.float32),
@@ -178,5 +178,6 @@ def fit(
     target[np.arange(n), labels] = 1.0
     members = [_fit_network(x, target, weight, settings, settings.seed + m)
                for m in range(settings.members)]
+    keep = len(labels) if settings.neighbour_weight else 0  # the vote needs the vectors
     return Head(intents, mean.astype(np.float32), scale.astype(np.float32), members,
-                vectors.astype(np.float32), labels.astype(np.intp), settings)
+                vectors[:keep].astype(np.float32), labels[:keep].astype(np.intp), settings)
