@@ -29,11 +29,23 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 PUBLIC = "http://bench.invalid"
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
-BODIES = [
-    "HELP", "hi", "my boss took my passport", "he is going to hurt me", "ayuda por favor",
-    "INFO", "where can I find a shelter", "hlep", "what are the signs of trafficking",
-    "I need to talk to someone", "j'ai besoin d'aide", "thank you",
-]
+
+
+def _distinct_bodies() -> list[str]:
+    """Distinct message texts (no repeat, so no cache helps): the evaluation sets' and the
+    everyday texts', one in ten a bare keyword as real traffic has them."""
+    import json
+
+    seen: dict[str, None] = {}
+    for path in sorted((ROOT / "eval").rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            seen.setdefault(json.loads(line)["text"][:320])
+    texts = list(seen)
+    keywords = ["HELP", "STOP", "INFO", "hlep", "START", "Help!", "ayuda", "stop please"]
+    return [keywords[i // 10 % len(keywords)] if i % 10 == 9 else t for i, t in enumerate(texts)]
+
+
+BODIES = _distinct_bodies()
 
 bare = Flask("bare")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import store
+from bot import optout, store
 from bot.safety import looks_dangerous
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 LIMIT = 10  # messages always answered per window
 WINDOW = 600  # seconds
 GAP = 60  # seconds between replies once over the limit
-ALWAYS = frozenset({"emergency", "self_harm", "stop", "start"})
+ALWAYS = frozenset({"emergency", "self_harm"})  # and Twilio's opt-out and opt-in keywords
 
 
 def counter_key(cid: str, now: float) -> str:
@@ -55,4 +55,5 @@ def may_reply(r: Any, cid: str, count: int, body: str, intent: str, now: float) 
         return True
     if count == LIMIT + 1:
         log.warning("flood: conversation over %d messages in %d s; throttling", LIMIT, WINDOW)
-    return bool(opened) or intent in ALWAYS or looks_dangerous(body)
+    return (bool(opened) or intent in ALWAYS or optout.keyword(body) in {"stop", "start"}
+            or looks_dangerous(body))

@@ -269,6 +269,15 @@ def test_transcript_shows_both_directions_with_sender_intent_and_time(app, staff
     assert "1-888-373-7888" in html or "911" in html  # the bot's reply is in the transcript
 
 
+def test_transcript_says_how_each_message_was_read(app, staff):
+    texts(app, "+15550001313", CRITICAL_TEXT)
+    texts(app, "+15550001313", "STOP")
+    alice = logged_in(app, "alice")
+    html = page(alice, row_for(alice, "1313")["url"])
+    assert re.search(r"read as emergency \d+%, \w+ \d+%, \w+ \d+%", html), html
+    assert "rule keyword:stop" in html
+
+
 def test_transcript_with_a_script_tag_is_shown_as_text(app, staff):
     texts(app, "+15550001313", "<script>alert('x')</script> help <b>me</b>")
     alice = logged_in(app, "alice")

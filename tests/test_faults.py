@@ -60,7 +60,7 @@ def test_redis_killed_during_a_burst_then_back(app_config, own_valkey):
 
     own_valkey.start()  # same port and data; the app is not restarted
     assert all(HOTLINE in text for text in burst(app, after))
-    assert app.test_client().get("/healthz").get_json() == {"redis": "ok"}
+    assert app.test_client().get("/healthz").get_json() == {"redis": "ok", "classifier": "ok"}
     assert all(inbound(r, s) == ["HELP"] for s in before + after)
     assert any(not inbound(r, s) for s in during)  # the outage did fall inside the burst
 
@@ -82,8 +82,8 @@ def test_nothing_acknowledged_is_lost_when_redis_crashes(app_config, own_valkey)
 def broken_intents(tmp_path: Path) -> Path:
     intents = tmp_path / "intents"
     shutil.copytree(ROOT / "intents", intents)
-    (intents / "help.yaml").write_text(
-        "version: 1\nexamples:\n  - ok\n  - [broken\n", encoding="utf-8"
+    (intents / "keywords.yaml").write_text(
+        "version: 1\nkeywords:\n  stop:\n    en: [stop\n  help:\n", encoding="utf-8"
     )
     return intents
 
@@ -94,12 +94,17 @@ def test_check_names_the_broken_file_and_line(broken_intents):
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )
     assert run.returncode == 1
-    assert f"{broken_intents / 'help.yaml'}:5:" in run.stdout
+    assert f"{broken_intents / 'keywords.yaml'}:5:" in run.stdout
 
 
 def test_a_broken_file_at_start_still_answers_with_the_hotline(app_config, broken_intents):
     app = create_app({**app_config, "INTENTS_DIR": str(broken_intents)})
-    assert "help.yaml" in app.extensions["line"].content.errors[0]
+    assert "keywords.yaml" in app.extensions["line"].content.errors[0]
     assert HOTLINE in reply(post(app, "HELP", "+15554000001"))
     text = reply(post(app, "he is going to hurt me", "+15554000002"))
     assert text.index("911") < text.index(HOTLINE)
+    # a broken data file never switches storage off: both are stored, queued for a person
+    assert inbound(app.redis, "+15554000002") == ["he is going to hurt me"]
+    assert inbound(app.redis, "+15554000001") == ["HELP"]
+    health = app.test_client().get("/healthz")
+    assert (health.status_code, health.get_json()) == (503, {"redis": "ok", "classifier": "down"})

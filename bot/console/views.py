@@ -202,7 +202,21 @@ def entry_view(entry: store.Entry, delivery: dict[str, str] | None = None) -> di
         "iso": datetime.fromtimestamp(entry.ts, UTC).isoformat(timespec="seconds"),
         "intent": entry.intent or "",
         "priority": entry.priority or "",
+        "why": why(entry),
     }
+
+
+def why(entry: store.Entry) -> str:
+    """How the classifier read an inbound message: its likeliest intents, and the doubt band."""
+    meta = entry.meta or {}
+    if entry.direction != "in" or not meta.get("matched"):
+        return ""
+    if meta["matched"] != "model":
+        return f"rule {meta['matched']}"
+    top = ", ".join(f"{intent} {p:.0%}" for intent, p in meta.get("top") or [])
+    doubt = "; close to critical: priority raised, emergency number given" \
+        if meta.get("doubt") else ""
+    return f"read as {top}{doubt}"
 
 
 def stale(conv: dict[str, str], now: float) -> bool:

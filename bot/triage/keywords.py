@@ -30,8 +30,12 @@ def _read(path: Path) -> dict:
     """A YAML mapping; ValueError naming the file (and line) when it cannot be read."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ValueError(f"{where}: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(doc, dict):
         raise ValueError(f"{path}: expected a mapping")
     return doc

@@ -39,6 +39,7 @@
     text.className = "text";
     text.textContent = e.text;
     li.appendChild(text);
+    if (e.why) { var w = span("why", e.why); w.style.display = "block"; li.appendChild(w); }
     return li;
   }
 
