@@ -181,3 +181,29 @@ def test_own_case_is_help_and_someone_elses_is_report(classifier: Classifier) ->
     assert classifier.classify("they force me to work 18 hours without pay").intent == "help"
     assert classifier.classify("my cousin is forced to work 18 hours without pay and they "
                                "took her passport").intent == "report"
+
+
+def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_number(
+    app, send_sms, redis_client
+) -> None:
+    """Through the webhook: the classifier is unsure a message is critical (the doubt band)."""
+    from bot import store
+    from tests.conftest import reply
+
+    content = app.extensions["line"].content
+    real = content.classifier
+    terms = contract()
+    p = [{"greeting": 0.7, "emergency": 0.3}.get(i, 0.0) for i in terms.intents]
+    head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
+                [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
+                np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
+                Settings(neighbour_weight=0.0), {"thresholds": {"critical": 0.5, "doubt": 0.2}})
+    content.classifier = Classifier(_Fixed(p), head, real.keywords, terms,
+                                    LanguageReader(head, {"latin": ["en"]}))
+    text = reply(send_sms("hey are you there", sender="+15550007777"))
+    assert "911" in text and "1-888-373-7888" in text
+    [row] = [r for r in store.queue(redis_client) if r["cid"] == "sms:+15550007777"]
+    assert row["priority"] == "high"
+    [inbound] = [e for e in store.transcript(redis_client, "sms:+15550007777")
+                 if e.direction == "in"]
+    assert inbound.intent == "greeting" and inbound.meta["doubt"] is True

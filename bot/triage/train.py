@@ -83,15 +83,19 @@ def report(probs: np.ndarray, labels: np.ndarray, is_noise: np.ndarray,
     noncrit[:, crit_idx] = -1
     predicted = np.where(flagged, np.array(crit_idx)[probs[:, crit_idx].argmax(axis=1)],
                          noncrit.argmax(axis=1))
-    labelled = ~is_noise
+    doubted = crit_prob >= thresholds["doubt"]
+
+    def share(hits: np.ndarray, among: np.ndarray, digits: int = 3) -> float:
+        return round(float(hits[among].mean()), digits) if among.any() else 0.0
+
     return {
         "examples": int(len(labels)),
-        "intent_accuracy": round(float((predicted == labels)[labelled].mean()), 3),
-        "critical_recall": round(float(flagged[is_crit].mean()), 3),
-        "critical_precision": round(float(is_crit[flagged].mean()), 3) if flagged.any() else 0.0,
-        "recall_with_doubt": round(float((crit_prob >= thresholds["doubt"])[is_crit].mean()), 3),
-        "noise_critical": round(float(flagged[is_noise].mean()), 4) if is_noise.any() else 0.0,
-        "noise_doubt": round(float((crit_prob >= thresholds["doubt"])[is_noise].mean()), 4),
+        "intent_accuracy": share(predicted == labels, ~is_noise),
+        "critical_recall": share(flagged, is_crit),
+        "critical_precision": share(is_crit, flagged),
+        "recall_with_doubt": share(doubted, is_crit),
+        "noise_critical": share(flagged, is_noise, 4),
+        "noise_doubt": share(doubted, is_noise, 4),
     }
 
 
