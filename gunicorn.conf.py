@@ -8,3 +8,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 timeout = 30
 accesslog = None
+# Load the app (and the classifier: encoder weights, head, example vectors) once in the master
+# before forking, so every worker shares those pages instead of holding its own copy. The
+# encoder runs one OpenMP thread per worker (set by bot/triage/encoder.py), which is fork-safe.
+preload_app = True
