@@ -124,8 +124,14 @@ class TriageLine:
         if key and not flood.may_reply(self.redis, cid, sent, body, intent, now):
             key = None  # a flood: stored and flagged, answered at most once a minute
 
-        if key and result.doubt and "{emergency}" not in replies["en"].get(key, ""):
-            key = "help"  # close to critical: the reply that gives the emergency number
+        if key and result.doubt:
+            # close to critical: the emergency (or crisis) reply when that is the likeliest
+            # reading, else a reply that gives the emergency number
+            likeliest = result.top[0][0] if result.top else ""
+            if likeliest in CRITICAL:
+                key = likeliest
+            elif "{emergency}" not in replies["en"].get(key, ""):
+                key = "help"
         if key and classifier is None:
             reply = safe_reply(body, self.numbers.emergency)
         else:

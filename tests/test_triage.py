@@ -69,8 +69,10 @@ def test_bare_keyword_takes_the_conversation_language(classifier: Classifier) ->
 def test_danger_is_critical_in_any_language(classifier: Classifier, text: str,
                                             intents: set[str]) -> None:
     result = classifier.classify(text)
-    assert result.intent in intents, result
-    assert result.priority == "critical"
+    if result.doubt:  # the doubt band: queued high, answered with the emergency reply
+        assert result.top[0][0] in intents and result.priority == "high", result
+    else:
+        assert result.intent in intents and result.priority == "critical", result
 
 
 @pytest.mark.parametrize("text", ["hello i need help", "hola necesito ayuda"])
@@ -181,6 +183,23 @@ def test_own_case_is_help_and_someone_elses_is_report(classifier: Classifier) ->
     assert classifier.classify("they force me to work 18 hours without pay").intent == "help"
     assert classifier.classify("my cousin is forced to work 18 hours without pay and they "
                                "took her passport").intent == "report"
+
+
+def test_likely_danger_in_doubt_gets_the_emergency_reply_first(app, send_sms) -> None:
+    from tests.conftest import reply
+
+    content = app.extensions["line"].content
+    real = content.classifier
+    terms = contract()
+    p = [{"unknown": 0.35, "emergency": 0.65}.get(i, 0.0) for i in terms.intents]
+    head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
+                [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
+                np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
+                Settings(neighbour_weight=0.0), {"thresholds": {"critical": 0.8, "doubt": 0.2}})
+    content.classifier = Classifier(_Fixed(p), head, real.keywords, terms,
+                                    LanguageReader(head, {"latin": ["en"]}))
+    text = reply(send_sms("hes home early pls come", sender="+15550007778"))
+    assert text.startswith("If you are in danger now, call 911")
 
 
 def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_number(
