@@ -226,3 +226,10 @@ def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_numbe
     [inbound] = [e for e in store.transcript(redis_client, "sms:+15550007777")
                  if e.direction == "in"]
     assert inbound.intent == "greeting" and inbound.meta["doubt"] is True
+
+
+def test_an_sos_emoji_is_not_an_empty_message(classifier: Classifier) -> None:
+    result = classifier.classify("🆘🆘")
+    assert result.priority in {"critical", "high"}
+    assert result.intent in CRITICAL or result.doubt or result.intent == "help", result
+    assert classifier.classify("...").intent == "unknown"

@@ -1,7 +1,7 @@
 """Classifier: keywords and language names by rule, everything else by encoder and head.
 
 The decision, in order:
-1. an empty message is `unknown`;
+1. an empty message (no letter, digit or emoji) is `unknown`;
 2. a message that is one keyword or a language name alone gets that intent (keywords.py);
 3. otherwise the head gives a probability per intent. If emergency + self_harm together reach
    `critical` (a threshold chosen on a validation split), the more likely of the two wins, as
@@ -13,6 +13,7 @@ The decision, in order:
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -83,7 +84,7 @@ class Classifier:
     def _by_rule(self, text: str, conversation_language: str | None) -> Classification | None:
         """Empty messages and keywords; None when the encoder must read the message."""
         default = conversation_language or "en"
-        if not any(ch.isalnum() for ch in text or ""):
+        if not any(ch.isalnum() or unicodedata.category(ch) == "So" for ch in text or ""):
             return Classification("unknown", self.contract.priority["unknown"], default, 1.0)
         keyword = self.keywords.find(text)
         if keyword is None:
