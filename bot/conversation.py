@@ -142,8 +142,8 @@ class TriageLine:
         priority = result.priority
         if state.status == "open":
             priority = store.higher_priority(state.priority, priority)
-        if state.blocked:
-            priority = "low"
+        if state.blocked and intent not in CRITICAL:
+            priority = "low"  # a critical message is critical whoever sends it
 
         stored = False
         if storage_ok:

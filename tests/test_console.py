@@ -366,7 +366,7 @@ def test_reply_needs_the_claim(app, staff):
     assert len(store.transcript(app.redis, "web:tok_zzzzzzzz9876")) == 2
 
 
-def test_block_keeps_messages_but_never_above_low(app, staff):
+def test_block_keeps_messages_low_unless_the_person_is_in_danger(app, staff):
     texts(app, "+15550001717", CRITICAL_TEXT)
     texts(app, "+15550001818", LOW_TEXT, ago=30)
     root, alice = logged_in(app, "root"), logged_in(app, "alice")
@@ -376,9 +376,11 @@ def test_block_keeps_messages_but_never_above_low(app, staff):
     row = row_for(alice, "1717")
     assert row["blocked"] is True and row["priority"] == "low"
     assert [r["number"][-4:] for r in queue(alice)] == ["1818", "1717"]
-    texts(app, "+15550001717", CRITICAL_TEXT)
+    texts(app, "+15550001717", "what time is the bus")
     assert row_for(alice, "1717")["priority"] == "low"
-    assert len(store.transcript(app.redis, "sms:+15550001717")) == 4
+    texts(app, "+15550001717", CRITICAL_TEXT)  # critical whoever sends it
+    assert row_for(alice, "1717")["priority"] == "critical"
+    assert len(store.transcript(app.redis, "sms:+15550001717")) == 6
     assert "blocked" in page(alice, row["url"])
 
 
