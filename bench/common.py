@@ -137,7 +137,7 @@ def sms_params(n: int, numbers: int, area: str = "555") -> dict[str, str]:
     """The n-th message: from one of `numbers` senders, a body from a realistic mix."""
     return {
         "From": f"+1{area}{n % numbers:07d}", "To": "+15559990000",
-        "Body": BODIES[n % len(BODIES)], "MessageSid": f"SM{n:032d}",
+        "Body": BODIES[n % len(BODIES)], "MessageSid": f"SM{area}{n:029d}",
         "AccountSid": "AC" + "0" * 32,
     }
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot import store
 from bot.conversation import TriageLine
 from bot.safety import safe_reply
 from bot.smstext import smart_encode
@@ -64,14 +65,43 @@ def twiml(text: str | None) -> Response:
     return Response(twiml_text(text), mimetype="text/xml")
 
 
+def claim(sid: str) -> tuple[bool, str | None]:
+    """`store.claim_message`, or (True, None) when Redis cannot say (answer and store as new)."""
+    if not sid:
+        return True, None
+    try:
+        return store.claim_message(current_app.redis, sid)
+    except Exception:
+        log.warning("could not check whether a message was seen before; handling it as new")
+        return True, None
+
+
 @bp.post("/sms")
 def inbound_sms() -> Response:
+    """Answer an inbound SMS. Twilio may send the same `MessageSid` again (a retry after a slow
+    answer, or its fallback URL): it is stored once and every copy gets the same reply."""
     verify_twilio_signature()
     body = request.form.get("Body", "")
+    emergency = current_app.config["EMERGENCY_NUMBER"]
+    sid = request.form.get("MessageSid", "")
+    first, earlier_reply = claim(sid)
+    if not first:
+        if earlier_reply is None:  # the first copy is still being handled: answer, store nothing
+            return twiml(smart_encode(safe_reply(body, emergency)))
+        return twiml(earlier_reply or None)
     try:
         sender = request.form.get("From", "").strip() or "unknown"
         line: TriageLine = current_app.extensions["line"]
-        return twiml(line.receive("sms", sender, body).reply)
+        outcome = line.receive("sms", sender, body)
     except Exception:
         log.exception("SMS webhook failed; answering with the built-in reply")
-        return twiml(smart_encode(safe_reply(body, current_app.config["EMERGENCY_NUMBER"])))
+        return twiml(smart_encode(safe_reply(body, emergency)))
+    if sid:
+        try:
+            if outcome.stored:
+                store.remember_reply(current_app.redis, sid, outcome.reply)
+            else:  # not stored: a retry must be free to store it
+                current_app.redis.delete(store.message_key(sid))
+        except Exception:
+            log.warning("could not record the outcome of a message for Twilio's retries")
+    return twiml(outcome.reply)

@@ -31,6 +31,29 @@ def optout_key(cid: str) -> str:
     return f"tl:optout:{{{cid}}}"
 
 
+MESSAGE_SEEN_SECONDS = 2 * 86400  # Twilio retries within minutes; two days is ample
+PENDING = "\x00pending"
+
+
+def message_key(sid: str) -> str:
+    return f"tl:msgsid:{sid}"
+
+
+def claim_message(r: Any, sid: str) -> tuple[bool, str | None]:
+    """Mark Twilio's `MessageSid` as being handled. (True, None) the first time; after that
+    (False, the reply it got: "" for none, None while the first one is still being handled)."""
+    if r.set(message_key(sid), PENDING, nx=True, ex=60):
+        return True, None
+    seen = r.get(message_key(sid))
+    text = seen.decode() if isinstance(seen, bytes) else seen
+    return False, None if text in (None, PENDING) else text
+
+
+def remember_reply(r: Any, sid: str, reply: str | None) -> None:
+    """Keep the reply a `MessageSid` got, so a retry of it is answered the same, not stored."""
+    r.set(message_key(sid), reply or "", ex=MESSAGE_SEEN_SECONDS)
+
+
 def queue_score(priority: str, waiting_since: float) -> int:
     """Lower is more urgent: priority first, then the longest wait."""
     return PRIORITY_RANK.get(priority, 2) * _RANK_SPAN + int(waiting_since * 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -80,7 +81,7 @@ def send_sms(client) -> Callable[..., Any]:
             "From": sender,
             "To": "+15559990000",
             "Body": body,
-            "MessageSid": "SM" + "1" * 32,
+            "MessageSid": "SM" + uuid.uuid4().hex,
             "AccountSid": "AC" + "0" * 32,
             **extra,
         }
