@@ -116,7 +116,9 @@ class _Fixed:
         return np.tile(self.vector, (len(texts), 1))
 
 
-def _rule(probabilities: dict[str, float], critical: float = 0.5, doubt: float = 0.2):
+def fixed_classifier(probabilities: dict[str, float], critical: float = 0.5,
+                     doubt: float = 0.2) -> Classifier:
+    """A classifier that reads every free text with the given intent probabilities."""
     terms = contract()
     p = [probabilities.get(i, 0.0) for i in terms.intents]
     head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
@@ -125,7 +127,11 @@ def _rule(probabilities: dict[str, float], critical: float = 0.5, doubt: float =
                 Settings(neighbour_weight=0.0),
                 {"thresholds": {"critical": critical, "doubt": doubt}})
     latin_is_english = LanguageReader(head, {"latin": ["en"]})
-    return Classifier(_Fixed(p), head, Keywords(), terms, latin_is_english).classify("some words")
+    return Classifier(_Fixed(p), head, Keywords(), terms, latin_is_english)
+
+
+def _rule(probabilities: dict[str, float], critical: float = 0.5, doubt: float = 0.2):
+    return fixed_classifier(probabilities, critical, doubt).classify("some words")
 
 
 def test_critical_together_outranks_a_likelier_intent() -> None:
@@ -188,16 +194,8 @@ def test_own_case_is_help_and_someone_elses_is_report(classifier: Classifier) ->
 def test_likely_danger_in_doubt_gets_the_emergency_reply_first(app, send_sms) -> None:
     from tests.conftest import reply
 
-    content = app.extensions["line"].content
-    real = content.classifier
-    terms = contract()
-    p = [{"unknown": 0.35, "emergency": 0.65}.get(i, 0.0) for i in terms.intents]
-    head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
-                [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
-                np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
-                Settings(neighbour_weight=0.0), {"thresholds": {"critical": 0.8, "doubt": 0.2}})
-    content.classifier = Classifier(_Fixed(p), head, real.keywords, terms,
-                                    LanguageReader(head, {"latin": ["en"]}))
+    app.extensions["line"].content.classifier = fixed_classifier(
+        {"unknown": 0.35, "emergency": 0.65}, critical=0.8)
     text = reply(send_sms("hes home early pls come", sender="+15550007778"))
     assert text.startswith("If you are in danger now, call 911")
 
@@ -209,16 +207,8 @@ def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_numbe
     from bot import store
     from tests.conftest import reply
 
-    content = app.extensions["line"].content
-    real = content.classifier
-    terms = contract()
-    p = [{"greeting": 0.7, "emergency": 0.3}.get(i, 0.0) for i in terms.intents]
-    head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
-                [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
-                np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
-                Settings(neighbour_weight=0.0), {"thresholds": {"critical": 0.5, "doubt": 0.2}})
-    content.classifier = Classifier(_Fixed(p), head, real.keywords, terms,
-                                    LanguageReader(head, {"latin": ["en"]}))
+    app.extensions["line"].content.classifier = fixed_classifier(
+        {"greeting": 0.7, "emergency": 0.3})
     text = reply(send_sms("hey are you there", sender="+15550007777"))
     assert "911" in text and "1-888-373-7888" in text
     [row] = [r for r in store.queue(redis_client) if r["cid"] == "sms:+15550007777"]
