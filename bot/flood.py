@@ -1,14 +1,22 @@
 """Flood limiting per conversation, in Redis so it holds across workers and instances.
 
-The first `LIMIT` messages of a conversation in each `WINDOW` are always answered. Beyond that the
-bot replies at most once per `GAP` seconds; every message is still stored (its transcript line
-carries `meta.flood`) and the conversation is flagged `flooded`. A message that looks like danger
-is always answered. Counting rides on the read the bot makes anyway: no extra round trip.
+The first `LIMIT` messages of a conversation in each `WINDOW` are always answered. Beyond that a
+person writing something new keeps getting answers, up to `CEILING` messages in the window; a
+repeat of a text already seen in the window (after `LIMIT`), or anything past `CEILING`, gets at
+most one reply per `GAP` seconds, and the conversation is flagged `flooded`. Every message is
+still stored (past `LIMIT` its transcript line carries `meta.flood`). A message that looks like
+danger, and Twilio's STOP and START, are always answered.
+
+Counting rides on the read the bot makes anyway; only a conversation past `LIMIT` costs one
+more round trip per message (novelty and gate in one pipeline), and a throttled one another
+(the `flooded` flag).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from typing import Any
 
 from bot import optout, store
@@ -17,8 +25,11 @@ from bot.safety import looks_dangerous
 log = logging.getLogger(__name__)
 
 LIMIT = 10  # messages always answered per window
+# Distinct messages answered per window: one every 10 s for 10 minutes, which nobody typing to an
+# automatic reply sustains, while a script that varies its text (a counter, a timestamp) soon does.
+CEILING = 60
 WINDOW = 600  # seconds
-GAP = 60  # seconds between replies once over the limit
+GAP = 60  # seconds between replies to repeats (or past CEILING)
 ALWAYS = frozenset({"emergency", "self_harm"})  # and Twilio's opt-out and opt-in keywords
 
 
@@ -26,8 +37,20 @@ def counter_key(cid: str, now: float) -> str:
     return f"tl:flood:{{{cid}}}:{int(now // WINDOW)}"
 
 
+def seen_key(cid: str, now: float) -> str:
+    """The set of fingerprints of texts received past `LIMIT` in this window."""
+    return f"tl:floodseen:{{{cid}}}:{int(now // WINDOW)}"
+
+
 def gate_key(cid: str) -> str:
     return f"tl:floodgate:{{{cid}}}"
+
+
+def fingerprint(body: str) -> str:
+    """A short hash of the text, the same whatever its case, spacing and punctuation."""
+    words = re.findall(r"\w+", body.casefold())
+    normal = " ".join(words) if words else " ".join(body.split())  # emoji-only: keep as is
+    return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
 def load_state(r: Any, cid: str, now: float) -> tuple[store.State, int]:
@@ -46,14 +69,20 @@ def may_reply(r: Any, cid: str, count: int, body: str, intent: str, now: float) 
     if count <= LIMIT:
         return True
     try:
+        seen = seen_key(cid, now)
         pipe = r.pipeline(transaction=False)
+        pipe.sadd(seen, fingerprint(body))
+        pipe.expire(seen, WINDOW * 2)
         pipe.set(gate_key(cid), repr(now), nx=True, ex=GAP)
-        pipe.hset(store.conv_key(cid), mapping={"flooded": repr(now)})
-        opened, _ = pipe.execute()
+        new, _, opened = pipe.execute()
+        if new and count <= CEILING:
+            return True  # a person still writing something new
+        r.hset(store.conv_key(cid), mapping={"flooded": repr(now)})
     except Exception:
         log.exception("flood gate unavailable for a conversation; answering")
         return True
-    if count == LIMIT + 1:
-        log.warning("flood: conversation over %d messages in %d s; throttling", LIMIT, WINDOW)
+    if opened:  # once per GAP, not once per message of a flood
+        log.warning("flood: a conversation repeats itself or passed %d messages in %d s; "
+                    "throttling", CEILING, WINDOW)
     return (bool(opened) or intent in ALWAYS or optout.keyword(body) in {"stop", "start"}
             or looks_dangerous(body))
