@@ -1,14 +1,16 @@
-"""`flask --app app operators add NAME | list | disable NAME`: manage console accounts."""
+"""`flask --app app operators add | list | disable | enable | password | end-sessions`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from argon2 import PasswordHasher
 from flask import current_app
 from flask.cli import AppGroup
 
 from bot import accounts
+from bot.console import sessions
 
 operators = AppGroup("operators", help="Create, list and disable operator console accounts.")
 
@@ -54,10 +56,11 @@ def list_() -> None:
 @operators.command("disable")
 @click.argument("name")
 def disable(name: str) -> None:
-    """Disable NAME: no more logins, and open sessions end at their next request."""
+    """Disable NAME: no more logins, and every open session ends now."""
     if not accounts.set_disabled(current_app.redis, name, True):
         raise click.ClickException(f"no account named {name!r}")
-    click.echo(f"disabled {name.strip().lower()}")
+    ended = sessions.end_all(current_app.redis, accounts.check_name(name))
+    click.echo(f"disabled {accounts.check_name(name)}; ended {ended} session(s)")
 
 
 @operators.command("enable")
@@ -67,3 +70,32 @@ def enable(name: str) -> None:
     if not accounts.set_disabled(current_app.redis, name, False):
         raise click.ClickException(f"no account named {name!r}")
     click.echo(f"enabled {name.strip().lower()}")
+
+
+@operators.command("password")
+@click.argument("name")
+@click.option("--password-file", metavar="FILE",
+              help="Read the new password from the first line of FILE ('-' for stdin).")
+def password(name: str, password_file: str | None) -> None:
+    """Give NAME a new password (asked twice unless --password-file); ends its sessions."""
+    account = accounts.get(current_app.redis, name)
+    if account is None:
+        raise click.ClickException(f"no account named {name!r}")
+    new = read_password(password_file)
+    if len(new) < accounts.MIN_PASSWORD:
+        raise click.ClickException(
+            f"the password must have at least {accounts.MIN_PASSWORD} characters")
+    current_app.redis.hset(accounts.account_key(account.name), "hash", PasswordHasher().hash(new))
+    ended = sessions.end_all(current_app.redis, account.name)
+    click.echo(f"new password for {account.name}; ended {ended} session(s)")
+
+
+@operators.command("end-sessions")
+@click.argument("name")
+def end_sessions(name: str) -> None:
+    """Log NAME out of every browser now (they may log in again)."""
+    account = accounts.get(current_app.redis, name)
+    if account is None:
+        raise click.ClickException(f"no account named {name!r}")
+    ended = sessions.end_all(current_app.redis, account.name)
+    click.echo(f"ended {ended} session(s) of {account.name}")

@@ -144,6 +144,75 @@ def test_disabled_account_cannot_log_in_and_its_session_ends(app, staff):
     assert login(app.test_client(), "alice").status_code == 401
 
 
+def saved_cookie(client: Any) -> str:
+    return client.get_cookie("session").value
+
+
+def replayed(app, cookie: str) -> Any:
+    """A fresh browser that presents a session cookie saved earlier."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def test_a_cookie_saved_before_logout_no_longer_works(app, staff):
+    alice = logged_in(app, "alice")
+    cookie = saved_cookie(alice)
+    assert replayed(app, cookie).get("/console/").status_code == 200
+    assert post(alice, "/console/logout").status_code == 302
+    thief = replayed(app, cookie)
+    response = thief.get("/console/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/login")
+    assert thief.get("/console/api/queue").status_code == 401
+
+
+def test_admin_ends_every_session_of_another_operator(app, staff):
+    bob_laptop, bob_phone = logged_in(app, "bob"), logged_in(app, "bob")
+    alice, root = logged_in(app, "alice"), logged_in(app, "root")
+    cookie = saved_cookie(bob_laptop)
+    assert post(alice, "/console/operators/bob/end-sessions").status_code == 403
+    assert bob_laptop.get("/console/").status_code == 200
+    html = page(root, "/console/operators")
+    assert re.search(r"<td>bob</td>\s*<td>operator</td>\s*<td>active</td>\s*<td>2</td>", html)
+    response = root.post("/console/operators/bob/end-sessions",
+                         data={"csrf_token": token(root, "/console/")}, follow_redirects=True)
+    assert "Ended 2 session(s) of bob." in response.get_data(as_text=True)
+    for browser in (bob_laptop, bob_phone, replayed(app, cookie)):
+        assert browser.get("/console/").status_code == 302
+        assert browser.get("/console/api/queue").status_code == 401
+    assert alice.get("/console/").status_code == 200  # nobody else is logged out
+    assert logged_in(app, "bob").get("/console/").status_code == 200  # bob may log in again
+    assert "<td>end sessions</td>" in page(root, "/console/audit")
+    assert "operator bob" in page(root, "/console/audit")
+
+
+def test_cli_ends_sessions_and_so_do_disable_and_a_new_password(app, staff, tmp_path):
+    runner = app.test_cli_runner()
+    bob = logged_in(app, "bob")
+    result = runner.invoke(args=["operators", "end-sessions", "bob"])
+    assert result.exit_code == 0 and "ended 1 session(s) of bob" in result.output
+    assert bob.get("/console/").status_code == 302
+
+    alice = logged_in(app, "alice")
+    result = runner.invoke(args=["operators", "disable", "alice"])
+    assert "disabled alice; ended 1 session(s)" in result.output
+    runner.invoke(args=["operators", "enable", "alice"])
+    assert alice.get("/console/").status_code == 302  # enabling again revives nothing
+
+    bob = logged_in(app, "bob")
+    result = runner.invoke(args=["operators", "password", "bob", "--password-file", "-"],
+                           input="a brand new password\n")
+    assert result.exit_code == 0 and "ended 1 session(s)" in result.output
+    assert bob.get("/console/").status_code == 302
+    assert login(app.test_client(), "bob").status_code == 401
+    assert login(app.test_client(), "bob", "a brand new password").status_code == 302
+    result = runner.invoke(args=["operators", "password", "bob", "--password-file", "-"],
+                           input="short\n")
+    assert result.exit_code != 0 and "at least 10" in result.output
+    assert runner.invoke(args=["operators", "end-sessions", "nobody"]).exit_code != 0
+
+
 def test_failed_logins_per_account_are_limited_across_two_app_instances(app_config, staff, app):
     from bot import create_app
 

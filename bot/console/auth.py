@@ -1,4 +1,4 @@
-"""Console login: Flask-Login sessions, argon2 passwords, failed logins limited in Redis."""
+"""Console login: Flask-Login sessions revocable in Redis, argon2 passwords, login limits."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from bot import accounts, audit
-from bot.console import bp, limits
+from bot.console import bp, limits, sessions
 
 login_manager = LoginManager()
 login_manager.session_protection = "basic"
@@ -38,9 +38,12 @@ class Operator(UserMixin):
 
 @login_manager.user_loader
 def load_operator(name: str) -> Operator | None:
-    """The session's operator, unless the account is gone, disabled or the login too old."""
+    """The session's operator, unless the session was ended (logout, admin) or is too old,
+    or the account is gone or disabled."""
     max_age = current_app.config["CONSOLE_SESSION_HOURS"] * 3600
     if time.time() - float(session.get("login_at", 0)) > max_age:
+        return None
+    if not sessions.is_live(current_app.redis, name, session.get("sid")):
         return None
     account = accounts.get(current_app.redis, name)
     return Operator(account) if account and not account.disabled else None
@@ -99,6 +102,7 @@ def login() -> Response | str | tuple[str, int]:
     login_user(Operator(account))
     session.permanent = True
     session["login_at"] = time.time()
+    session["sid"] = sessions.start(r, account.name, cfg["CONSOLE_SESSION_HOURS"] * 3600)
     audit.record(r, account.name, "login", addr=address)
     return redirect(safe_next(request.form.get("next")))
 
@@ -106,6 +110,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     if current_user.is_authenticated:
+        sessions.end(current_app.redis, current_user.name, session.get("sid"))
         audit.record(current_app.redis, current_user.name, "logout")
     logout_user()
     session.clear()

@@ -25,8 +25,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot import audit, store
-from bot.console import bp, privacy
+from bot import accounts, audit, store
+from bot.console import bp, privacy, sessions
 
 log = logging.getLogger(__name__)
 MAX_REPLY = 1600
@@ -436,6 +436,31 @@ def erase(ref: str) -> Response:
 @admin_required
 def audit_page() -> str:
     return render_template("console/audit.html", events=audit.recent(redis()))
+
+
+@bp.get("/operators")
+@admin_required
+def operators_page() -> str:
+    """Every account, its role, and how many live sessions it has."""
+    found = accounts.all_accounts(redis())
+    return render_template(
+        "console/operators.html",
+        operators=[(a, sessions.live_count(redis(), a.name)) for a in found],
+    )
+
+
+@bp.post("/operators/<name>/end-sessions")
+@admin_required
+def end_sessions(name: str) -> Response:
+    """Log an operator out everywhere (a lost laptop, a shift handed over, a doubt)."""
+    account = accounts.get(redis(), name)
+    if account is None:
+        abort(404, "No such operator.")
+    ended = sessions.end_all(redis(), account.name)
+    audit.record(redis(), actor(), "end_sessions", target=account.name,
+                 note=f"{ended} session(s)")
+    flash(f"Ended {ended} session(s) of {account.name}.", "ok")
+    return redirect(url_for("console.operators_page"), code=303)
 
 
 @bp.app_template_filter("clock")

@@ -1,0 +1,83 @@
+"""Console sessions kept in Redis, so that logging out (or an admin) really ends them.
+
+The signed Flask cookie carries the operator's name and a random session id; the session is
+live only while `tl:console:session:{NAME}:HASH` exists (HASH: SHA-256 of the id, so a copy
+of Redis holds no usable id). Each operator's ids are also in the set `tl:console:sessions:{NAME}`,
+which lets an admin end all of them. Both keys of one operator share a Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def session_key(name: str, session_id_hash: str) -> str:
+    return f"tl:console:session:{{{name}}}:{session_id_hash}"
+
+
+def sessions_key(name: str) -> str:
+    return f"tl:console:sessions:{{{name}}}"
+
+
+def start(r: Any, name: str, lifetime_seconds: int) -> str:
+    """A new live session for `name`; returns its id (for the signed cookie only)."""
+    session_id = secrets.token_urlsafe(32)
+    digest = _hash(session_id)
+    pipe = r.pipeline(transaction=False)
+    pipe.set(session_key(name, digest), "1", ex=lifetime_seconds)
+    pipe.sadd(sessions_key(name), digest)
+    pipe.expire(sessions_key(name), lifetime_seconds)  # the newest session lives longest
+    pipe.execute()
+    return session_id
+
+
+def is_live(r: Any, name: str, session_id: str | None) -> bool:
+    """True while the session has not been ended (logout, admin, disable) nor expired."""
+    return bool(session_id) and bool(r.exists(session_key(name, _hash(str(session_id)))))
+
+
+def end(r: Any, name: str, session_id: str | None) -> None:
+    """End one session (logout)."""
+    if not session_id:
+        return
+    digest = _hash(str(session_id))
+    pipe = r.pipeline(transaction=False)
+    pipe.delete(session_key(name, digest))
+    pipe.srem(sessions_key(name), digest)
+    pipe.execute()
+
+
+def _digests(r: Any, name: str) -> list[str]:
+    return [d.decode() if isinstance(d, bytes) else d for d in r.smembers(sessions_key(name))]
+
+
+def live_count(r: Any, name: str) -> int:
+    """How many sessions of `name` are live now."""
+    digests = _digests(r, name)
+    if not digests:
+        return 0
+    pipe = r.pipeline(transaction=False)
+    for digest in digests:
+        pipe.exists(session_key(name, digest))
+    return sum(bool(found) for found in pipe.execute())
+
+
+def end_all(r: Any, name: str) -> int:
+    """End every session of `name` (admin action, disabled account, new password).
+
+    Returns how many were live.
+    """
+    digests = _digests(r, name)
+    if not digests:
+        return 0
+    pipe = r.pipeline(transaction=False)
+    for digest in digests:
+        pipe.delete(session_key(name, digest))
+    pipe.srem(sessions_key(name), *digests)  # not DEL: a login meanwhile keeps its entry
+    return sum(pipe.execute()[:-1])
