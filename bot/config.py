@@ -61,12 +61,26 @@ class Config:
     LOGIN_MAX_PER_NAME: int = field(default_factory=lambda: _int("LOGIN_MAX_PER_NAME", 5))
     LOGIN_MAX_PER_ADDRESS: int = field(default_factory=lambda: _int("LOGIN_MAX_PER_ADDRESS", 20))
     LOGIN_WINDOW_SECONDS: int = field(default_factory=lambda: _int("LOGIN_WINDOW_SECONDS", 900))
+    # After LOGIN_MAX_PER_NAME failures a name waits this long, doubled per further failure.
+    LOGIN_BACKOFF_SECONDS: int = field(default_factory=lambda: _int("LOGIN_BACKOFF_SECONDS", 30))
     # A console login lasts at most this long, however active.
     CONSOLE_SESSION_HOURS: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
     # How often an open console asks whether anything changed.
     CONSOLE_POLL_SECONDS: int = field(default_factory=lambda: _int("CONSOLE_POLL_SECONDS", 3))
     # New web chats allowed per client address per hour: the web costs an abuser nothing.
     WIDGET_STARTS_PER_HOUR: int = field(default_factory=lambda: _int("WIDGET_STARTS_PER_HOUR", 30))
+    # Web chat messages allowed per chat, and per client address, per minute: a person types one
+    # every few seconds at most; a script sends hundreds (over the limit: 429, not stored).
+    WIDGET_MESSAGES_PER_MINUTE: int = field(
+        default_factory=lambda: _int("WIDGET_MESSAGES_PER_MINUTE", 30)
+    )
+    WIDGET_MESSAGES_PER_ADDRESS_PER_MINUTE: int = field(
+        default_factory=lambda: _int("WIDGET_MESSAGES_PER_ADDRESS_PER_MINUTE", 120)
+    )
+    # Largest size of the local journal that keeps messages while Redis is unreachable.
+    JOURNAL_MAX_MB: int = field(default_factory=lambda: _int("JOURNAL_MAX_MB", 64))
+    # Seconds between background rounds (journal replay, embedded restart, held alerts); 0: off.
+    UPKEEP_SECONDS: float = field(default_factory=lambda: float(_int("UPKEEP_SECONDS", 1)))
     TESTING: bool = False
 
     def as_mapping(self) -> dict[str, object]:

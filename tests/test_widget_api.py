@@ -142,6 +142,54 @@ def test_new_chats_per_address_are_limited(app_config, redis_client):
     assert other.status_code == 201
 
 
+def limited_client(app_config: dict[str, Any], per_chat: int, per_address: int) -> Any:
+    from bot import create_app
+
+    app_config["WIDGET_MESSAGES_PER_MINUTE"] = per_chat
+    app_config["WIDGET_MESSAGES_PER_ADDRESS_PER_MINUTE"] = per_address
+    return create_app(app_config).test_client()
+
+
+def test_messages_past_the_chat_limit_are_refused_and_not_stored(app_config, redis_client):
+    client = limited_client(app_config, per_chat=3, per_address=100)
+    token = start(client)
+    cid = f"web:{token}"
+    for n in range(3):
+        assert say(client, token, f"message {n}").status_code == 200
+    before = store.transcript(redis_client, cid)
+    refused = say(client, token, "message 3")
+    assert error_of(refused, 429) == "too_many"
+    body = refused.get_json()
+    assert 1 <= body["retry_after"] <= 60
+    assert refused.headers["Retry-After"] == str(body["retry_after"])
+    assert body["message"].startswith("Your message was not sent")
+    assert HOTLINE in body["message"] and body["reply"] is None
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"  # the widget can read it
+    assert store.transcript(redis_client, cid) == before
+    # A message that reads as danger is not stored either, but gets the emergency number.
+    danger = say(client, token, "he is going to hurt me")
+    assert error_of(danger, 429) == "too_many"
+    assert "911" in danger.get_json()["reply"] and HOTLINE in danger.get_json()["reply"]
+    assert store.transcript(redis_client, cid) == before
+    # Another chat from another address is unaffected.
+    other_client = limited_client(app_config, per_chat=3, per_address=100)
+    other = other_client.post(f"{API}/start", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_json()
+    sent = other_client.post(f"{API}/messages", json={"token": other["token"], "text": "help"},
+                             environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert sent.status_code == 200 and HOTLINE in sent.get_json()["reply"]
+
+
+def test_messages_past_the_address_limit_are_refused_across_chats(app_config, redis_client):
+    client = limited_client(app_config, per_chat=100, per_address=4)
+    tokens = [start(client) for _ in range(5)]
+    assert [say(client, t, "help").status_code for t in tokens] == [200, 200, 200, 200, 429]
+    assert store.transcript(redis_client, f"web:{tokens[4]}") == []
+    assert b"127.0.0.1" not in b" ".join(redis_client.keys("*"))  # no address stored
+    elsewhere = client.post(f"{API}/messages", json={"token": tokens[4], "text": "help"},
+                            environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert elsewhere.status_code == 200
+
+
 def test_bad_input_gets_a_clear_4xx_and_stores_nothing(client, redis_client):
     token = start(client)
     post = client.post

@@ -16,7 +16,7 @@ from flask import Response, current_app, jsonify, request
 
 from bot import store
 from bot.replies import HOTLINE, TEXTLINE
-from bot.safety import safe_reply
+from bot.safety import looks_dangerous, safe_reply
 from bot.widget import bp, tokens
 
 log = logging.getLogger(__name__)
@@ -108,12 +108,16 @@ def entries_since(cid: str, since: int) -> dict[str, Any]:
     return {"entries": lines, "next": since + len(lines), "reset": reset}
 
 
-def too_many_starts() -> bool:
-    """Count this address's new chats in the hour; if Redis is down, let the person in."""
-    # Keyed by a keyed hash: no visitor's IP address is written anywhere.
+def address_id() -> str:
+    """The client address under a keyed hash: no visitor's IP address is written anywhere."""
     secret = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(secret, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()
-    key = f"tl:webstart:{digest[:24]}"
+    return digest[:24]
+
+
+def too_many_starts() -> bool:
+    """Count this address's new chats in the hour; if Redis is down, let the person in."""
+    key = f"tl:webstart:{address_id()}"
     try:
         pipe = current_app.redis.pipeline(transaction=False)
         pipe.incr(key)
@@ -123,6 +127,48 @@ def too_many_starts() -> bool:
         log.exception("could not count new web chats")
         return False
     return int(count) > int(current_app.config["WIDGET_STARTS_PER_HOUR"])
+
+
+def wait_before_sending(token: str) -> int:
+    """Seconds to wait if this chat or this address sent too many messages in its minute, else 0.
+
+    Counters shared by every worker (INCR and EXPIRE in one pipeline). If Redis is down, 0:
+    nobody is silenced because a counter is unreachable.
+    """
+    config = current_app.config
+    limits = [
+        (f"tl:webmsg:{{web:{token}}}", int(config["WIDGET_MESSAGES_PER_MINUTE"])),
+        (f"tl:webmsgaddr:{address_id()}", int(config["WIDGET_MESSAGES_PER_ADDRESS_PER_MINUTE"])),
+    ]
+    try:
+        pipe = current_app.redis.pipeline(transaction=False)
+        for key, _ in limits:
+            pipe.incr(key)
+            pipe.expire(key, 60, nx=True)
+            pipe.ttl(key)
+        counted = pipe.execute()
+    except Exception:
+        log.exception("could not count web chat messages; letting the message through")
+        return 0
+    wait = 0
+    for n, (_, limit) in enumerate(limits):
+        count, _, ttl = counted[3 * n : 3 * n + 3]
+        if int(count) > limit:
+            wait = max(wait, int(ttl), 1)
+    return wait
+
+
+def refuse_flood(text: str, wait: int) -> tuple[Response, int, dict[str, str]]:
+    """429: the message is not stored; danger still gets the built-in reply with 911 and hotline."""
+    emergency = current_app.config["EMERGENCY_NUMBER"]
+    message = (
+        f"Your message was not sent: too many messages came from this chat or network. Wait "
+        f"{wait} seconds and send it again. In danger now? Call {emergency}. Hotline: {HOTLINE}, "
+        f"text {TEXTLINE}."
+    )
+    reply = safe_reply(text, emergency) if looks_dangerous(text) else None
+    body = jsonify(error="too_many", message=message, retry_after=wait, reply=reply)
+    return body, 429, {"Retry-After": str(wait)}
 
 
 @bp.post("/chat/api/start")
@@ -138,7 +184,7 @@ def start() -> tuple[Response, int]:
 
 
 @bp.post("/chat/api/messages")
-def send() -> Response:
+def send() -> Response | tuple[Response, int, dict[str, str]]:
     """Run one message through the triage pipeline; answer with the new transcript lines."""
     data = read_body()
     token = check_token(data.get("token"))
@@ -148,6 +194,9 @@ def send() -> Response:
     if len(text) > MAX_TEXT:
         raise ApiError(400, "text_too_long", f"A message can be at most {MAX_TEXT} characters.")
     since = read_since(data.get("since"))
+    wait = wait_before_sending(token)
+    if wait:
+        return refuse_flood(text, wait)
     cid = f"web:{token}"
     try:
         hint = data.get("lang") if data.get("lang") in UI_LANGUAGES else None

@@ -279,3 +279,39 @@ def test_ui_language_follows_the_browser(neutral, live_server, browser):
         expect(page.get_by_role("button", name="Salida rápida" if locale == "es-MX"
                                 else "Sortie rapide")).to_be_visible()
         context.close()
+
+
+@pytest.mark.parametrize(("locale", "label", "note"), [
+    ("en-US", "Your message", "You are sending messages faster than we can read them."),
+    ("es-MX", "Tu mensaje", "Estás enviando mensajes más rápido de lo que podemos leerlos."),
+])
+def test_too_many_messages_shows_a_kind_note_and_keeps_the_text(
+        neutral, live_app, live_server, browser, redis_client, locale, label, note):
+    live_app.config["WIDGET_MESSAGES_PER_MINUTE"] = 2
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.locator(".launch").click()
+    box = page.get_by_label(label)
+    for text in ["help", "hello"]:
+        box.fill(text)
+        page.keyboard.press("Enter")
+        expect(box).to_have_value("")
+    expect(messages(page)).to_have_count(5)
+    box.fill("please can someone call me tonight")
+    page.keyboard.press("Enter")
+    status = page.locator(".status")
+    expect(status).to_contain_text(note)
+    expect(box).to_have_value("please can someone call me tonight")  # nothing lost
+    expect(messages(page)).to_have_count(5)  # not shown as sent
+    assert len(store.transcript(redis_client, f"web:{token_of(page)}")) == 4
+    # Danger over the limit is not stored either, but the emergency number is shown.
+    box.fill("he is going to hurt me")
+    page.keyboard.press("Enter")
+    expect(messages(page).last).to_contain_text("911")
+    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(box).to_have_value("he is going to hurt me")
+    expect(status).to_contain_text(note)
+    assert len(store.transcript(redis_client, f"web:{token_of(page)}")) == 4
+    assert axe_violations(page) == []
+    context.close()

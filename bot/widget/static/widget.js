@@ -24,7 +24,8 @@
       off: "We can't reach the chat right now. Call the National Human Trafficking Hotline at {hl} or text {tl}, 24 hours a day. In danger now? Call {em}.",
       callHl: "Call {hl}", callEm: "Call {em}",
       more: "Shift: press {n} more times to exit.", one: "Shift: press 1 more time to exit.",
-      expired: "Quick exit timed out."
+      expired: "Quick exit timed out.",
+      slow: "Your message was not sent. You are sending messages faster than we can read them. Wait about {s} seconds and send it again."
     },
     es: {
       title: "Chat confidencial", open: "Chatea con nosotros", min: "Minimizar",
@@ -36,7 +37,8 @@
       off: "No podemos conectar con el chat ahora. Llama a la Línea Nacional contra la Trata de Personas al {hl} o envía un texto al {tl}, las 24 horas. ¿En peligro ahora? Llama al {em}.",
       callHl: "Llamar al {hl}", callEm: "Llamar al {em}",
       more: "Mayús: pulsa {n} veces más para salir.", one: "Mayús: pulsa 1 vez más para salir.",
-      expired: "La salida rápida ha caducado."
+      expired: "La salida rápida ha caducado.",
+      slow: "Tu mensaje no se envió. Estás enviando mensajes más rápido de lo que podemos leerlos. Espera unos {s} segundos y vuelve a enviarlo."
     },
     fr: {
       title: "Discussion confidentielle", open: "Discuter avec nous", min: "Réduire",
@@ -48,7 +50,8 @@
       off: "La discussion est injoignable pour le moment. Appelez la ligne nationale contre la traite des êtres humains au {hl} ou envoyez un SMS au {tl}, 24 h/24. En danger maintenant ? Appelez le {em}.",
       callHl: "Appeler le {hl}", callEm: "Appeler le {em}",
       more: "Maj : appuyez encore {n} fois pour sortir.", one: "Maj : appuyez encore 1 fois pour sortir.",
-      expired: "La sortie rapide a expiré."
+      expired: "La sortie rapide a expiré.",
+      slow: "Votre message n'a pas été envoyé. Vous envoyez des messages plus vite que nous ne pouvons les lire. Attendez environ {s} secondes et renvoyez-le."
     }
   };
   var lang = pickLanguage();
@@ -200,6 +203,7 @@
         if (r.ok) return data;
         var err = new Error(data.message || "HTTP " + r.status);
         err.status = r.status;
+        err.data = data;
         throw err;
       });
     }, function () {
@@ -285,7 +289,11 @@
         busy = false;
         return send(text, false);
       }
-      if (err.status === 0 || err.status >= 500) {
+      if (err.status === 429 && err.data.error === "too_many") {
+        // Not stored: the text stays in the box. Danger still gets the built-in reply.
+        if (err.data.reply) bubble("bot", err.data.reply);
+        status.textContent = t.slow.replace("{s}", Math.max(2, err.data.retry_after || 0));
+      } else if (err.status === 0 || err.status >= 500) {
         status.textContent = "";
         showOffline(true);
       } else {
