@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import flood, optout, store
 from bot.content import Content
+from bot.journal import Journal
 from bot.replies import Numbers, reply_text
 from bot.safety import looks_dangerous, safe_reply
 from bot.smstext import smart_encode
@@ -41,12 +42,18 @@ class TriageLine:
     """Binds the Redis client, the content and the configured numbers for `receive`."""
 
     def __init__(
-        self, redis: Any, content: Content, numbers: Numbers, retention_seconds: int
+        self,
+        redis: Any,
+        content: Content,
+        numbers: Numbers,
+        retention_seconds: int,
+        journal: Journal | None = None,
     ) -> None:
         self.redis = redis
         self.content = content
         self.numbers = numbers
         self.retention_seconds = retention_seconds
+        self.journal = journal
 
     def receive(
         self,
@@ -55,15 +62,20 @@ class TriageLine:
         text: str,
         now: float | None = None,
         language_hint: str | None = None,
+        message_id: str | None = None,
     ) -> Outcome:
         """Answer one message from `address` on `channel` ("sms" or "web").
 
-        `language_hint` (the browser's language) stands in for a new conversation's language.
+        `language_hint` (the browser's language) stands in for a new conversation's language;
+        `message_id` (Twilio's MessageSid) lets a journalled turn be replayed once however often
+        Twilio retried it.
         """
         body = (text or "")[:MAX_BODY]
         cid = f"{channel}:{address}"
         try:
-            return self._receive(channel, address, cid, body, now or time.time(), language_hint)
+            return self._receive(
+                channel, address, cid, body, now or time.time(), language_hint, message_id
+            )
         except Exception:
             log.exception("inbound message failed; sending the built-in reply")
             return Outcome(
@@ -76,7 +88,14 @@ class TriageLine:
             )
 
     def _receive(
-        self, channel: str, address: str, cid: str, body: str, now: float, hint: str | None
+        self,
+        channel: str,
+        address: str,
+        cid: str,
+        body: str,
+        now: float,
+        hint: str | None,
+        message_id: str | None,
     ) -> Outcome:
         self.content.refresh()
         sent = 0  # this conversation's messages in the flood window
@@ -119,8 +138,8 @@ class TriageLine:
             key = None  # Twilio would refuse to deliver anything else (error 21610)
         elif intent == "stop":
             key = "stop_hint"  # only the keyword alone opts out ("make him stop" is not one)
-        elif state.claimed_by and intent not in CRITICAL:
-            key = None  # an operator holds this conversation
+        elif state.claimed_by:
+            key = None  # an operator holds this conversation: the bot stays silent
         if key and not flood.may_reply(self.redis, cid, sent, body, intent, now):
             key = None  # a flood: stored and flagged, answered at most once a minute
 
@@ -145,37 +164,90 @@ class TriageLine:
         if state.blocked and intent not in CRITICAL:
             priority = "low"  # a critical message is critical whoever sends it
 
-        stored = False
-        if storage_ok:
-            try:
-                inbound = store.Entry(
-                    "in",
-                    "person",
-                    body,
-                    now,
-                    intent,
-                    result.priority,
-                    language,
-                    {"confidence": round(result.confidence, 3), "matched": result.matched,
-                     "top": [list(t) for t in result.top]}
-                    | ({"doubt": True} if result.doubt else {})
-                    | ({"flood": sent} if sent > flood.LIMIT else {}),
-                )
-                outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
-                store.record_turn(
-                    self.redis,
-                    state,
-                    channel=channel,
-                    address=address,
-                    inbound=inbound,
-                    reply=outbound,
-                    language=language,
-                    priority=priority,
-                    retention_seconds=self.retention_seconds,
-                    opt_out=opt_out,
-                    chosen_language=chosen,
-                )
-                stored = True
-            except Exception:
-                log.exception("Redis unavailable while storing %s", cid)
+        inbound = store.Entry(
+            "in",
+            "person",
+            body,
+            now,
+            intent,
+            result.priority,
+            language,
+            {"confidence": round(result.confidence, 3), "matched": result.matched,
+             "top": [list(t) for t in result.top]}
+            | ({"doubt": True} if result.doubt else {})
+            | ({"flood": sent} if sent > flood.LIMIT else {}),
+        )
+        outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
+        turn = {
+            "id": message_id,
+            "cid": cid,
+            "channel": channel,
+            "address": address,
+            "inbound": vars(inbound),
+            "reply": vars(outbound) if outbound else None,
+            "language": language,
+            "priority": priority,
+            "opt_out": opt_out,
+            "chosen_language": chosen,
+            "held_alert": bool(state.claimed_by and intent in CRITICAL),
+        }
+        stored = self.keep(turn, state if storage_ok else None)
         return Outcome(reply, intent, priority, reply_language, stored, cid)
+
+    def keep(self, turn: dict[str, Any], state: store.State | None) -> bool:
+        """Store a turn in Redis, or in the local journal when Redis cannot take it (or turns
+        already wait there: a new one must not overtake them). False only if both failed."""
+        waiting = self.journal is not None and self.journal.pending()
+        if state is not None and not waiting:
+            try:
+                self.store_turn(turn, state)
+                return True
+            except Exception:
+                log.exception("Redis unavailable while storing %s", turn["cid"])
+        if self.journal is None:
+            return False
+        try:
+            self.journal.append(turn)
+            return True
+        except Exception:
+            log.exception("could not keep a turn in the journal either; it is lost")
+            return False
+
+    def store_turn(self, turn: dict[str, Any], state: store.State, replayed: bool = False) -> None:
+        """Write one turn (from `keep`, or replayed from the journal) into Redis."""
+        cid, priority = turn["cid"], turn["priority"]
+        markers = {}
+        if replayed:  # the conversation may have moved on meanwhile: never lower its priority
+            if state.status == "open":
+                priority = store.higher_priority(state.priority, priority)
+            markers[replay_key(cid, turn["id"])] = "1"
+            if turn["id"] and turn["channel"] == "sms":  # a later Twilio retry gets this reply
+                markers[store.message_key(turn["id"])] = (turn["reply"] or {}).get("text", "")
+        reply = turn["reply"]
+        store.record_turn(
+            self.redis,
+            state,
+            channel=turn["channel"],
+            address=turn["address"],
+            inbound=store.Entry(**turn["inbound"]),
+            reply=store.Entry(**reply) if reply else None,
+            language=turn["language"],
+            priority=priority,
+            retention_seconds=self.retention_seconds,
+            opt_out=turn["opt_out"],
+            chosen_language=turn["chosen_language"],
+            markers=markers,
+        )
+        if turn.get("held_alert"):
+            store.raise_alert(self.redis, cid, turn["inbound"]["intent"], turn["inbound"]["ts"])
+
+    def replay(self, turn: dict[str, Any]) -> None:
+        """Apply one journalled turn unless an earlier replay already did. :raise: Redis errors"""
+        if self.redis.exists(replay_key(turn["cid"], turn["id"])):
+            return
+        self.store_turn(turn, store.load_state(self.redis, turn["cid"]), replayed=True)
+
+
+def replay_key(cid: str, turn_id: str) -> str:
+    """Set when a journalled turn reaches Redis, in the same round trip: replayed once."""
+    return f"tl:replayed:{{{cid}}}:{turn_id}"

@@ -42,18 +42,63 @@ def _answers(path: Path) -> bool:
         return False
 
 
+class EmbeddedFault(RuntimeError):
+    """The embedded server could not be started; the message says why in a sentence."""
+
+
+def _running_pid(data_dir: Path) -> int | None:
+    """The pid of this DATA_DIR's Valkey if it still exists (even stopped), else None."""
+    try:
+        pid = int((data_dir / "valkey.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"valkey" in cmdline else None
+
+
+def _why_it_stopped(data_dir: Path) -> str:
+    """A short reason from the end of valkey.log (nothing secret: no paths, no data)."""
+    try:
+        tail = (data_dir / "valkey.log").read_text(errors="replace")[-4000:].lower()
+    except OSError:
+        tail = ""
+    if "bad file format" in tail or "corrupt" in tail or "unexpected end of file" in tail:
+        return ("embedded Valkey did not start: its append-only file is damaged "
+                "(see valkey.log in DATA_DIR; docs: valkey-check-aof --fix)")
+    if "permission denied" in tail or "read-only" in tail:
+        return "embedded Valkey did not start: DATA_DIR is not writable"
+    return "embedded Valkey did not start (see valkey.log in DATA_DIR)"
+
+
+def embedded_url(data_dir: Path | str) -> str:
+    return f"unix://{socket_path(Path(data_dir).resolve())}"
+
+
 def ensure_server(data_dir: Path | str, timeout: float = 10.0) -> str:
-    """Return a `unix://` URL of a running embedded server, starting it if none answers."""
+    """Return a `unix://` URL of a running embedded server, starting it if none answers.
+
+    A server that exists but does not answer (frozen, or busy loading) is left alone: a second
+    one on the same files would corrupt them. :raise EmbeddedFault: when it cannot start.
+    """
     data_dir = Path(data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     sock = socket_path(data_dir)
     if _answers(sock):
         return f"unix://{sock}"
-    with open(data_dir / "valkey.lock", "w") as lock:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(data_dir / "valkey.lock", "w")
+    except OSError as exc:
+        raise EmbeddedFault("embedded Valkey cannot start: DATA_DIR is not writable") from exc
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _answers(sock):
-            if sock.exists():
-                sock.unlink()
+        if _answers(sock):
+            return f"unix://{sock}"
+        pid = _running_pid(data_dir)
+        if pid is not None:
+            raise EmbeddedFault(f"embedded Valkey (pid {pid}) is running but does not answer")
+        if sock.exists():
+            sock.unlink()
+        try:
             subprocess.run(
                 [
                     str(valkey_binary()),
@@ -78,12 +123,20 @@ def ensure_server(data_dir: Path | str, timeout: float = 10.0) -> str:
                 ],
                 check=True,
                 stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
-            deadline = time.monotonic() + timeout
-            while not _answers(sock):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"embedded Valkey did not start; see {data_dir}/valkey.log")
-                time.sleep(0.02)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise EmbeddedFault(_why_it_stopped(data_dir)) from exc
+        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        while not _answers(sock):
+            # the daemon writes its pid, then loads the append-only file; if it is gone after
+            # that, it refused to start
+            gone = _running_pid(data_dir) is None and time.monotonic() - started > 0.5
+            if gone or time.monotonic() > deadline:
+                raise EmbeddedFault(_why_it_stopped(data_dir))
+            time.sleep(0.02)
     return f"unix://{sock}"
 
 

@@ -14,23 +14,32 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from bot.config import Config
 from bot.content import Content
 from bot.conversation import TriageLine
-from bot.redis_client import connect
+from bot.faults import Faults
+from bot.journal import Journal
+from bot.redis_client import connect, restart_embedded
 from bot.replies import Numbers
+from bot.upkeep import Upkeep, answer_held_alerts, replay_journal
 
 log = logging.getLogger(__name__)
 
 
-def local_secret(data_dir: Path) -> str:
-    """A secret in DATA_DIR shared by every worker on a laptop; production sets SECRET_KEY."""
+def local_secret(data_dir: Path, faults: Faults) -> str:
+    """A secret in DATA_DIR shared by every worker on a laptop; production sets SECRET_KEY.
+
+    If DATA_DIR cannot be written, a secret for this process only (console logins then last
+    until a restart) and the fault is named."""
     path = data_dir / "secret_key"
-    data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
         log.warning("SECRET_KEY is not set: generated one in %s", path)
     except FileExistsError:
         pass
+    except OSError:
+        faults.set("data_dir", "DATA_DIR is not writable: set SECRET_KEY, or fix DATA_DIR")
+        return secrets.token_hex(32)
     return path.read_text().strip()
 
 
@@ -39,8 +48,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Config().as_mapping())
     if overrides:
         app.config.from_mapping(overrides)
+    faults = app.extensions["faults"] = Faults()
+    data_dir = Path(app.config["DATA_DIR"])
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = local_secret(Path(app.config["DATA_DIR"]))
+        app.config["SECRET_KEY"] = local_secret(data_dir, faults)
     if not app.config["TESTING"] and not logging.getLogger().handlers:
         logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     if app.config["TRUSTED_PROXIES"]:
@@ -48,12 +59,13 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     app.redis = connect(
-        app.config["REDIS_URL"], app.config["DATA_DIR"], bool(app.config.get("REDIS_CLUSTER"))
+        app.config["REDIS_URL"], str(data_dir), bool(app.config.get("REDIS_CLUSTER")), faults
     )
     content = Content(Path(app.config["INTENTS_DIR"]), Path(app.config["RESPONSES_DIR"]))
     numbers = Numbers(emergency=app.config["EMERGENCY_NUMBER"], crisis=app.config["CRISIS_LINE"])
-    app.extensions["line"] = TriageLine(
-        app.redis, content, numbers, int(app.config["RETENTION_DAYS"]) * 86400
+    journal = Journal(data_dir, int(app.config["JOURNAL_MAX_MB"]) * 2**20)
+    line = app.extensions["line"] = TriageLine(
+        app.redis, content, numbers, int(app.config["RETENTION_DAYS"]) * 86400, journal
     )
 
     from bot import sms, widget
@@ -65,6 +77,15 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(outbound.bp)
     app.extensions["outbound"] = outbound.Outbound.from_config(app.redis, app.config)
+    app.extensions["upkeep"] = upkeep = Upkeep(
+        [
+            restart_embedded(app.redis),
+            replay_journal(line),
+            answer_held_alerts(line, app.extensions["outbound"]),
+        ],
+        interval=float(app.config["UPKEEP_SECONDS"]),
+    )
+    app.before_request(upkeep.ensure_running)
     from bot import console  # operator console: login, CSRF, session cookies, `flask operators`
 
     console.init_app(app)

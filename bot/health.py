@@ -1,8 +1,9 @@
-"""`GET /healthz` for load balancers and uptime checks: is Redis reachable? Nothing else."""
+"""`GET /healthz` for load balancers and uptime checks: can the line store and classify?"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -13,17 +14,25 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """200 when Redis answers and the classifier is loaded, else 503 naming what is down; the
-    error itself only goes to the log."""
-    body, code = {"redis": "ok", "classifier": "ok"}, 200
+    """200 when Redis answers, the classifier is loaded and no turn waits in the journal; else
+    503 naming what is down, with a short reason (details only in the log)."""
+    body: dict[str, Any] = {"redis": "ok", "classifier": "ok"}
     try:
         current_app.redis.ping()
     except Exception as exc:
         log.warning("health check: Redis unreachable (%s)", type(exc).__name__)
-        body["redis"], code = "down", 503
-    content = current_app.extensions["line"].content
-    if content.classifier is None:
-        body["classifier"], code = "down", 503
+        body["redis"] = "down"
+    line = current_app.extensions["line"]
+    if line.content.classifier is None:
+        body["classifier"] = "down"
+    body["journal"] = line.journal.waiting() if line.journal else 0
+    reasons = current_app.extensions["faults"].reasons()
+    if line.content.errors:
+        reasons["data"] = "a data file failed to load (see the log); the last good one is used"
+    if reasons:
+        body["reason"] = "; ".join(reasons.values())
+    ok = body["redis"] == "ok" and body["classifier"] == "ok" and not body["journal"] and \
+        not reasons
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
-    return response, code
+    return response, 200 if ok else 503

@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.cluster import RedisCluster
+
+from bot.breaker import Circuit, GuardedRedis
+from bot.faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -20,17 +26,50 @@ _TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5, "health_check
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def connect(url: str, data_dir: str, cluster: bool = False) -> Any:
-    """A client for `url`, or for the embedded server under `data_dir` when `url` is empty."""
+def connect(
+    url: str, data_dir: str, cluster: bool = False, faults: Faults | None = None
+) -> GuardedRedis:
+    """A guarded client for `url`, or for the embedded server under `data_dir` when `url` is
+    empty. Never raises: if the embedded server cannot start, the fault is named in `faults`
+    and the client fails fast until the upkeep task restarts the server."""
+    faults = faults if faults is not None else Faults()
+    embedded_dir = None
     if not url:
-        from bot.embedded import ensure_server
+        from bot.embedded import EmbeddedFault, embedded_url, ensure_server
 
-        url = ensure_server(data_dir)
-        log.info("no REDIS_URL: using the embedded Valkey at %s", url)
+        embedded_dir = Path(data_dir)
+        try:
+            url = ensure_server(data_dir)
+            log.info("no REDIS_URL: using the embedded Valkey at %s", url)
+        except EmbeddedFault as exc:
+            faults.set("redis", str(exc))
+            url = embedded_url(data_dir)
     url, flagged = split_cluster_flag(url)
-    if cluster or flagged:
-        return LazyCluster(url)
-    return redis.Redis.from_url(url, **_TIMEOUTS)
+    raw = LazyCluster(url) if cluster or flagged else redis.Redis.from_url(url, **_TIMEOUTS)
+    client = GuardedRedis(raw, Circuit())
+    client.embedded_dir, client.faults = embedded_dir, faults
+    return client
+
+
+def restart_embedded(client: GuardedRedis, every: float = 3.0) -> Callable[[], None]:
+    """The upkeep task that (re)starts the embedded server when it is down or never started."""
+    last = [0.0]
+
+    def restart_embedded() -> None:
+        from bot.embedded import EmbeddedFault, ensure_server
+
+        if client.embedded_dir is None or time.monotonic() - last[0] < every:
+            return
+        if not client.circuit.is_open and "redis" not in client.faults:
+            return
+        last[0] = time.monotonic()
+        try:
+            ensure_server(client.embedded_dir)
+            client.faults.clear("redis")
+        except EmbeddedFault as exc:
+            client.faults.set("redis", str(exc))
+
+    return restart_embedded
 
 
 def split_cluster_flag(url: str) -> tuple[str, bool]:

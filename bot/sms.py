@@ -92,7 +92,7 @@ def inbound_sms() -> Response:
     try:
         sender = request.form.get("From", "").strip() or "unknown"
         line: TriageLine = current_app.extensions["line"]
-        outcome = line.receive("sms", sender, body)
+        outcome = line.receive("sms", sender, body, message_id=sid or None)
     except Exception:
         log.exception("SMS webhook failed; answering with the built-in reply")
         return twiml(smart_encode(safe_reply(body, emergency)))

@@ -204,6 +204,8 @@ def record_turn(
     else:
         # LT: a raised priority moves the conversation up; nothing ever moves it down.
         pipe.zadd(QUEUE, {cid: queue_score(priority, waiting_since)}, lt=True)
+    for key, value in (markers or {}).items():
+        pipe.set(key, value, ex=MESSAGE_SEEN_SECONDS)
     pipe.incr(VERSION)
     pipe.execute()
 
@@ -257,6 +259,34 @@ def release(r: Any, cid: str) -> None:
     """Hand the conversation back to the bot."""
     r.hdel(conv_key(cid), "claimed_by")
     _touch(r, cid)
+
+
+HELD_ALERTS = "tl:heldalerts"  # conversation -> when the bot answers an unanswered alert
+HELD_ALERT_SECONDS = 60
+
+
+def raise_alert(r: Any, cid: str, intent: str, ts: float) -> None:
+    """A critical message came into a conversation an operator holds: flag it in the console
+    at once, and let the bot answer it in `HELD_ALERT_SECONDS` unless the operator does."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(conv_key(cid), mapping={"alert": repr(ts), "alert_intent": intent})
+    pipe.zadd(HELD_ALERTS, {cid: ts + HELD_ALERT_SECONDS})
+    pipe.incr(VERSION)
+    pipe.execute()
+
+
+def due_alerts(r: Any, now: float) -> list[str]:
+    """Conversations whose alert is due, each taken by exactly one caller (ZREM decides)."""
+    due = [_text(c) for c in r.zrangebyscore(HELD_ALERTS, 0, now)]
+    return [cid for cid in due if r.zrem(HELD_ALERTS, cid)]
+
+
+def clear_alert(r: Any, cid: str) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.hdel(conv_key(cid), "alert", "alert_intent")
+    pipe.zrem(HELD_ALERTS, cid)
+    pipe.incr(VERSION)
+    pipe.execute()
 
 
 def close(r: Any, cid: str) -> None:

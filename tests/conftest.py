@@ -55,6 +55,7 @@ def app_config(valkey: ValkeyProcess, tmp_path: Any, redis_client: redis.Redis) 
         "SECRET_KEY": "test-secret",
         "DATA_DIR": str(tmp_path / "data"),
         "EMERGENCY_NUMBER": "911",
+        "UPKEEP_SECONDS": 0,  # tests run the background work themselves (`run_once`)
     }
 
 

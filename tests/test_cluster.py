@@ -150,4 +150,4 @@ def test_health_and_app_start_with_the_cluster_down(app_config, cluster):
     assert app.test_client().get("/healthz").status_code == 503
     assert HOTLINE in reply(post_sms(app, "HELP", SENDERS[0]))
     assert create_app({**app_config, "REDIS_URL": cluster.url}).test_client().get(
-        "/healthz").get_json() == {"redis": "ok", "classifier": "ok"}
+        "/healthz").get_json() == {"redis": "ok", "classifier": "ok", "journal": 0}

@@ -139,6 +139,8 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
         "blocked": row.get("blocked") == "1",
         "status": row.get("status") or "closed",
         "overdue": is_overdue(row, now),
+        # a critical message came while an operator holds it: they must answer, or the bot will
+        "alert": bool(row.get("alert")),
     }
 
 
@@ -401,6 +403,8 @@ def reply(ref: str) -> Response | tuple[str, int]:
             return refuse(f"The SMS could not be sent ({exc}). Nothing was delivered.", 502)
     entry = store.Entry("out", f"operator:{actor()}", text, meta=meta or None)
     store.append_entry(redis(), cid, entry, retention())
+    if conv.get("alert"):
+        store.clear_alert(redis(), cid)  # answered: the bot will not step in
     note("reply", ref, cid, conv, note=f"{len(text)} characters")
     flash("Reply sent.", "ok")
     return back(ref)

@@ -60,6 +60,7 @@
     var p = cell(tr);
     p.appendChild(badge(r.priority, "badge-" + r.priority));
     if (r.overdue) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("overdue", "badge-overdue")); }
+    if (r.alert) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("critical message: answer now", "badge-overdue")); }
     if (r.blocked) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("blocked", "badge-blocked")); }
     cell(tr, r.intent);
     cell(tr, r.language);
