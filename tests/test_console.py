@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot import accounts, store
+from bot import accounts, audit, store
 
 PASSWORD = "correct horse battery"
 CRITICAL_TEXT = "he is going to hurt me"
@@ -242,6 +242,85 @@ def test_failed_logins_per_address_are_limited(app_config, staff):
     colleague = app.test_client()
     colleague.environ_base["REMOTE_ADDR"] = "198.51.100.2"
     assert login(colleague, "alice").status_code == 302
+
+
+def counted_password_checks(monkeypatch) -> list[str]:
+    """Every real password check (argon2) the login view makes, by name."""
+    checks: list[str] = []
+    real = accounts.authenticate
+
+    def counting(r: Any, name: str, password: str) -> Any:
+        checks.append(name)
+        return real(r, name, password)
+
+    monkeypatch.setattr(accounts, "authenticate", counting)
+    return checks
+
+
+def parallel_logins(app, attempts: list[tuple[str, str]]) -> list[int]:
+    """Wrong-password logins (name, client address) sent at the same instant, one thread each."""
+    clients = []
+    for name, address in attempts:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        clients.append((client, name, token(client)))
+    barrier, statuses = threading.Barrier(len(clients)), []
+
+    def attempt(client: Any, name: str, csrf: str) -> None:
+        barrier.wait()
+        data = {"name": name, "password": "wrong password!", "csrf_token": csrf}
+        statuses.append(client.post("/console/login", data=data).status_code)
+
+    threads = [threading.Thread(target=attempt, args=c) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def audited(app, action: str) -> int:
+    return sum(e["action"] == action for e in audit.recent(app.redis))
+
+
+def test_parallel_guesses_from_one_address_check_at_most_its_limit(app, staff, monkeypatch):
+    checks = counted_password_checks(monkeypatch)
+    limit = app.config["LOGIN_MAX_PER_ADDRESS"]  # 20
+    statuses = parallel_logins(app, [(f"guess{i}", "203.0.113.7") for i in range(30)])
+    assert len(checks) == limit
+    assert sorted(statuses) == [401] * limit + [429] * (30 - limit)
+    assert (audited(app, "login_failed"), audited(app, "login_refused")) == (limit, 30 - limit)
+
+
+def test_parallel_guesses_on_one_name_check_at_most_its_limit(app, staff, monkeypatch):
+    checks = counted_password_checks(monkeypatch)
+    limit = app.config["LOGIN_MAX_PER_NAME"]  # 5
+    statuses = parallel_logins(app, [("alice", f"10.1.0.{i}") for i in range(30)])
+    assert checks == ["alice"] * limit
+    assert sorted(statuses) == [401] * limit + [429] * (30 - limit)
+
+
+def test_an_attackers_guesses_hold_the_real_operator_back_briefly(app_config, staff):
+    from bot import create_app
+
+    app = create_app({**app_config, "LOGIN_BACKOFF_SECONDS": 1, "LOGIN_WINDOW_SECONDS": 3})
+    attacker, alice = app.test_client(), app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    alice.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    for _ in range(5):
+        assert login(attacker, "alice", "guess-guess-guess").status_code == 401
+    response = login(alice, "alice")
+    assert response.status_code == 429
+    assert "Try again in 1 second." in response.get_data(as_text=True)
+    time.sleep(1.05)
+    assert login(attacker, "alice", "guess-guess-guess").status_code == 401
+    assert "Try again in 2 seconds." in login(alice, "alice").get_data(as_text=True)  # doubled
+    time.sleep(2.05)
+    assert login(attacker, "alice", "guess-guess-guess").status_code == 401
+    assert "Try again in 3 seconds." in login(alice, "alice").get_data(as_text=True)  # capped
+    time.sleep(3.05)
+    assert login(alice, "alice").status_code == 302
+    assert login(attacker, "alice", "guess-guess-guess").status_code == 401  # cleared
 
 
 def test_a_right_password_clears_the_account_counter(client, staff):

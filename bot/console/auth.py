@@ -65,6 +65,12 @@ def safe_next(target: str | None) -> str:
     return target or url_for("console.queue_page")
 
 
+def how_long(seconds: int) -> str:
+    if seconds < 120:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"about {round(seconds / 60)} minutes"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated and request.method == "GET":
@@ -77,27 +83,27 @@ def login() -> Response | str | tuple[str, int]:
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
     known = accounts.get(r, name) is not None
-    wait = limits.blocked_for(
+    wait = limits.admit(
         r,
         name,
         address,
         per_name=cfg["LOGIN_MAX_PER_NAME"],
         per_address=cfg["LOGIN_MAX_PER_ADDRESS"],
+        window=cfg["LOGIN_WINDOW_SECONDS"],
+        first_delay=cfg["LOGIN_BACKOFF_SECONDS"],
     )
     if wait:
         audit.record(r, name if known else "(unknown name)", "login_refused", addr=address)
-        minutes = max(1, round(wait / 60))
-        error = f"Too many failed logins. Try again in about {minutes} minute(s)."
+        error = f"Too many failed logins. Try again in {how_long(wait)}."
         return render_template("console/login.html", error=error, name=name), 429
 
     account = accounts.authenticate(r, name, password)
     if account is None:
-        limits.fail(r, name, address, cfg["LOGIN_WINDOW_SECONDS"])
         audit.record(r, name if known else "(unknown name)", "login_failed", addr=address)
         error = "Wrong name or password, or the account is disabled."
         return render_template("console/login.html", error=error, name=name), 401
 
-    limits.succeed(r, name, address)
+    limits.succeed(r, name, address, cfg["LOGIN_WINDOW_SECONDS"])
     session.clear()  # no state carried over from before the login
     login_user(Operator(account))
     session.permanent = True
