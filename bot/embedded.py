@@ -113,7 +113,7 @@ def ensure_server(data_dir: Path | str, timeout: float = 10.0) -> str:
                     "--appendonly",
                     "yes",
                     "--appendfsync",
-                    "everysec",
+                    "always",  # a reply means "we have your message": on disk first
                     "--daemonize",
                     "yes",
                     "--pidfile",

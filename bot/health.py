@@ -26,7 +26,11 @@ def healthz() -> ResponseReturnValue:
     if line.content.classifier is None:
         body["classifier"] = "down"
     body["journal"] = line.journal.waiting() if line.journal else 0
-    reasons = current_app.extensions["faults"].reasons()
+    if line.journal and line.journal.full:
+        reasons = {"journal": "the local journal is full: messages are answered but not kept"}
+    else:
+        reasons = {}
+    reasons |= current_app.extensions["faults"].reasons()
     if line.content.errors:
         reasons["data"] = "a data file failed to load (see the log); the last good one is used"
     if reasons:

@@ -61,6 +61,11 @@ class Journal:
         except OSError:
             return 0
 
+    @property
+    def full(self) -> bool:
+        """Whether another turn may not fit (a turn is at most a few kilobytes)."""
+        return self._size(self.path) + self._size(self.replaying) + 8192 > self.max_bytes
+
     def pending(self) -> bool:
         """Whether turns wait (one stat per file: cheap enough for every message)."""
         return self._size(self.path) > 0 or self._size(self.replaying) > 0

@@ -22,7 +22,7 @@ from bot.faults import Faults
 log = logging.getLogger(__name__)
 
 # Short timeouts: a reply must go out in milliseconds even when Redis is gone.
-_TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5, "health_check_interval": 10}
+_TIMEOUTS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "health_check_interval": 10}
 _TRUE = {"1", "true", "yes", "on"}
 
 

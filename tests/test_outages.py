@@ -1,0 +1,202 @@
+"""Redis frozen, killed, its files damaged or unwritable: every texter is answered within a
+second with the hotline, and every message answered is in Redis, once, when it is back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot import create_app, store
+from bot.embedded import ensure_server, stop_server
+from tests.conftest import AUTH_TOKEN, HOTLINE, reply, sign
+from tests.servers import ValkeyProcess
+
+
+@pytest.fixture
+def own_valkey(tmp_path: Path):
+    """A Valkey of this test's own that it may freeze and kill."""
+    server = ValkeyProcess(tmp_path / "valkey", None, "--appendfsync", "everysec").start()
+    yield server
+    if server.process and server.process.poll() is None:
+        os.kill(server.process.pid, signal.SIGCONT)
+    server.stop(kill=True)
+
+
+def post(app, body: str, sender: str, sid: str | None = None):
+    params = {"From": sender, "To": "+15559990000", "Body": body}
+    if sid:
+        params["MessageSid"] = sid
+    headers = {"X-Twilio-Signature": sign("http://localhost/sms", params)}
+    return app.test_client().post("/sms", data=params, headers=headers)
+
+
+def timed(app, body: str, sender: str) -> tuple[float, str]:
+    start = time.monotonic()
+    text = reply(post(app, body, sender))
+    return time.monotonic() - start, text
+
+
+def inbound(r, sender: str) -> list[str]:
+    return [e.text for e in store.transcript(r, f"sms:{sender}") if e.direction == "in"]
+
+
+def health(app) -> dict:
+    return app.test_client().get("/healthz").get_json()
+
+
+def test_a_frozen_redis_costs_one_timeout_not_one_per_command(app_config, own_valkey):
+    app = create_app({**app_config, "REDIS_URL": own_valkey.url})
+    senders = [f"+1555400{n:04d}" for n in range(64)]
+    os.kill(own_valkey.process.pid, signal.SIGSTOP)
+    try:
+        # 8 at a time in one process: more would measure the classifier sharing two cores
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda s: timed(app, "my boss keeps my passport", s), senders))
+        assert all(HOTLINE in text for _, text in results)
+        slowest = max(seconds for seconds, _ in results)
+        assert slowest < 1.0, f"a reply took {slowest:.2f} s"
+        assert health(app)["journal"] == 64
+    finally:
+        os.kill(own_valkey.process.pid, signal.SIGCONT)
+    app.extensions["upkeep"].run_once()
+    assert health(app) == {"redis": "ok", "classifier": "ok", "journal": 0}
+    assert all(inbound(app.redis, s) == ["my boss keeps my passport"] for s in senders)
+    assert len(store.queue(app.redis)) == 64
+
+
+def test_twilio_retries_during_an_outage_are_stored_once(app_config, own_valkey):
+    app = create_app({**app_config, "REDIS_URL": own_valkey.url})
+    sender, sid = "+15554100001", "SM" + "7" * 32
+    own_valkey.stop(kill=True)
+    first = reply(post(app, "they took my papers", sender, sid))
+    for _ in range(2):  # Twilio's retry and its fallback URL, same MessageSid
+        assert HOTLINE in reply(post(app, "they took my papers", sender, sid))
+    own_valkey.start()
+    app.extensions["upkeep"].run_once()
+    assert inbound(app.redis, sender) == ["they took my papers"]
+    assert reply(post(app, "they took my papers", sender, sid)) == first  # a late retry
+    assert inbound(app.redis, sender) == ["they took my papers"]
+
+
+def test_two_workers_replay_one_journal_in_order_and_once(app_config, own_valkey):
+    workers = [create_app({**app_config, "REDIS_URL": own_valkey.url}) for _ in range(2)]
+    own_valkey.stop(kill=True)
+    sender = "+15554200001"
+    sent = [f"i need help ({n})" for n in range(12)]
+    for n, text in enumerate(sent):  # one person's messages land on either worker
+        assert HOTLINE in reply(post(workers[n % 2], text, sender))
+    others = [f"+1555420{n:04d}" for n in range(100, 140)]
+    for n, other in enumerate(others):
+        post(workers[n % 2], "HELP", other)
+    own_valkey.start()
+    threads = [threading.Thread(target=w.extensions["upkeep"].run_once) for w in workers * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inbound(workers[0].redis, sender) == sent
+    assert all(inbound(workers[0].redis, o) == ["HELP"] for o in others)
+    assert health(workers[1])["journal"] == 0
+
+
+def test_a_full_journal_still_answers_and_says_so(app_config, own_valkey):
+    app = create_app({**app_config, "REDIS_URL": own_valkey.url})
+    app.extensions["line"].journal.max_bytes = 12_000  # a few turns (JOURNAL_MAX_MB is >= 1)
+    own_valkey.stop(kill=True)
+    texts = [reply(post(app, "please help me", f"+1555430{n:04d}")) for n in range(40)]
+    assert all(HOTLINE in text for text in texts)
+    body = health(app)
+    assert 0 < body["journal"] < 40 and "journal is full" in body["reason"]
+    own_valkey.start()
+    app.extensions["upkeep"].run_once()
+    body = health(app)
+    assert body["journal"] == 0 and "reason" not in body
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path):
+    yield tmp_path / "data"
+    stop_server(tmp_path / "data")
+
+
+def embedded_app(app_config: dict, data_dir: Path):
+    return create_app({**app_config, "REDIS_URL": "", "DATA_DIR": str(data_dir)})
+
+
+def valkey_pid(data_dir: Path) -> int:
+    return int((data_dir / "valkey.pid").read_text().strip())
+
+
+def test_the_embedded_server_is_restarted_when_it_dies(app_config, data_dir):
+    app = embedded_app(app_config, data_dir)
+    reply(post(app, "HELP", "+15554300001"))
+    old = valkey_pid(data_dir)
+    os.kill(old, signal.SIGKILL)
+    time.sleep(0.2)
+    assert HOTLINE in reply(post(app, "is anyone there", "+15554300001"))
+    assert health(app)["redis"] == "down"
+    app.extensions["upkeep"].run_once()  # the worker that notices restarts it
+    assert health(app) == {"redis": "ok", "classifier": "ok", "journal": 0}
+    assert valkey_pid(data_dir) != old
+    assert inbound(app.redis, "+15554300001") == ["HELP", "is anyone there"]
+
+
+def test_a_frozen_embedded_server_is_not_doubled(app_config, data_dir):
+    app = embedded_app(app_config, data_dir)
+    pid = valkey_pid(data_dir)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert HOTLINE in reply(post(app, "HELP", "+15554300002"))
+        app.extensions["upkeep"].run_once()
+        assert valkey_pid(data_dir) == pid  # a second server on the same files would corrupt them
+        body = health(app)
+        assert body["redis"] == "down" and "does not answer" in body["reason"]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(2.1)  # the breaker's cool-down
+    app.extensions["upkeep"].run_once()
+    assert inbound(app.redis, "+15554300002") == ["HELP"]
+
+
+def test_a_damaged_append_only_file_is_named_and_recovers_when_fixed(app_config, data_dir):
+    client = redis.Redis.from_url(ensure_server(data_dir))
+    client.set("before", "1")
+    client.close()
+    stop_server(data_dir)
+    time.sleep(0.5)
+    (incr,) = (data_dir / "appendonlydir").glob("*.incr.aof")
+    good = incr.read_bytes()
+    incr.write_bytes(good + b"this is not the redis protocol\r\n")
+
+    app = embedded_app(app_config, data_dir)  # boots, where gunicorn used to fail
+    text = reply(post(app, "he locked me in", "+15554300003"))
+    assert "911" in text and HOTLINE in text
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "append-only file is damaged" in response.get_json()["reason"]
+    assert str(data_dir) not in response.get_data(as_text=True)
+
+    incr.write_bytes(good)  # what valkey-check-aof --fix would do
+    app.extensions["upkeep"].run_once()
+    assert health(app) == {"redis": "ok", "classifier": "ok", "journal": 0}
+    assert inbound(app.redis, "+15554300003") == ["he locked me in"]
+    assert app.redis.get("before") == b"1"
+
+
+def test_an_unwritable_data_dir_still_answers_and_names_it(app_config, tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")  # tests run as root, for whom chmod blocks nothing
+    config = {**app_config, "REDIS_URL": "", "DATA_DIR": str(blocker / "data"), "SECRET_KEY": ""}
+    app = create_app(config)
+    assert HOTLINE in reply(post(app, "HELP", "+15554300004"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "DATA_DIR is not writable" in response.get_json()["reason"]
+    assert AUTH_TOKEN not in response.get_data(as_text=True)
