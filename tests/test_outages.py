@@ -200,3 +200,20 @@ def test_an_unwritable_data_dir_still_answers_and_names_it(app_config, tmp_path:
     assert response.status_code == 503
     assert "DATA_DIR is not writable" in response.get_json()["reason"]
     assert AUTH_TOKEN not in response.get_data(as_text=True)
+
+
+def test_a_web_chat_message_during_an_outage_is_kept_and_shown_once(app_config, own_valkey):
+    app = create_app({**app_config, "REDIS_URL": own_valkey.url})
+    client = app.test_client()
+    token = client.post("/chat/api/start").get_json()["token"]
+    own_valkey.stop(kill=True)
+    sent = client.post("/chat/api/messages",
+                       json={"token": token, "text": "i need help leaving", "since": 0})
+    body = sent.get_json()
+    assert sent.status_code == 200 and body["stored"] is True and HOTLINE in body["reply"]
+    own_valkey.start()
+    app.extensions["upkeep"].run_once()
+    polled = client.get(f"/chat/api/messages?token={token}&since=0").get_json()["entries"]
+    assert [e["text"] for e in polled if e["from"] == "person"] == ["i need help leaving"]
+    after = client.get(f"/chat/api/messages?token={token}&since={body['next']}").get_json()
+    assert after["entries"] == []  # nothing shown twice

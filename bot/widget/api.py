@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -74,14 +75,23 @@ def check_token(token: Any) -> str:
     return token
 
 
+MAX_SINCE = 10**9  # far beyond any transcript; Redis list indexes stop at 2**63
+
+
 def read_since(value: Any) -> int:
-    try:
-        since = int(value if value is not None else 0)
-    except (TypeError, ValueError):
-        raise ApiError(400, "bad_since", "'since' must be a whole number.") from None
-    if since < 0:
+    """The transcript index a poll starts from: a whole number 0..MAX_SINCE, as a JSON integer
+    or a string of digits; absent means 0. :raise ApiError 400: with the reason otherwise."""
+    if value is None:
+        return 0
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        value = int(value.strip()[:20])  # 20 characters already say "too large" or "negative"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, "bad_since", "'since' must be a whole number, like 0 or 12.")
+    if value < 0:
         raise ApiError(400, "bad_since", "'since' must not be negative.")
-    return since
+    if value > MAX_SINCE:
+        raise ApiError(400, "bad_since", f"'since' must be at most {MAX_SINCE}.")
+    return value
 
 
 def public_entry(entry: store.Entry) -> dict[str, str]:
@@ -208,10 +218,11 @@ def send() -> Response | tuple[Response, int, dict[str, str]]:
     if stored:
         try:
             return jsonify(reply=reply, **entries_since(cid, since))
-        except Exception:
-            log.exception("could not read back the web transcript")
+        except Exception:  # kept in the journal while Redis is away: it will be at these places
+            log.warning("could not read back the web transcript")
     lines = [{"from": "person", "text": text}] + ([{"from": "bot", "text": reply}] if reply else [])
-    return jsonify(reply=reply, entries=lines, next=since, reset=False, stored=False)
+    after = since + len(lines) if stored else since
+    return jsonify(reply=reply, entries=lines, next=after, reset=False, stored=stored)
 
 
 @bp.get("/chat/api/messages")
