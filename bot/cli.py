@@ -1,4 +1,4 @@
-"""Command line: `classify` (JSONL in and out), `eval`, `train` and `check`."""
+"""Command line: `classify` (JSONL in and out), `eval`, `train`, `check` and `sweep`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,19 @@ def evaluate(files: list[Path], noise: list[Path], as_json: bool) -> int:
     return 0
 
 
+def sweep(out: TextIO) -> int:
+    """Drop what expired conversations left in Redis (REDIS_URL, as the app reads it)."""
+    from bot import retention
+    from bot.config import Config
+    from bot.redis_client import connect
+
+    config = Config()
+    r = connect(config.REDIS_URL, config.DATA_DIR, config.REDIS_CLUSTER)
+    counts = retention.sweep(r, config.RETENTION_DAYS * 86400)
+    out.write(json.dumps(counts) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot`."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -104,12 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     ck = sub.add_parser("check", help="validate data files, the head and train/eval hygiene")
     ck.add_argument("--intents", type=Path, default=REPO / "intents")
     ck.add_argument("--responses", type=Path, default=REPO / "responses")
+    sub.add_parser("sweep", help="remove what expired conversations left in Redis (cron)")
     args = parser.parse_args(argv)
 
     if args.command == "classify":
         return classify_stream(sys.stdin, sys.stdout)
     if args.command == "check":
         return check(args.intents, args.responses, sys.stdout)
+    if args.command == "sweep":
+        return sweep(sys.stdout)
     if args.command == "train":
         from bot.triage.train import train
 

@@ -52,6 +52,8 @@ class Config:
     # A person silent longer than this may no longer hold the phone (Polaris's 15 minutes).
     SAFE_REPLY_MINUTES: int = field(default_factory=lambda: _int("SAFE_REPLY_MINUTES", 15))
     # A critical conversation unclaimed this long is flagged overdue in the console.
+    # Minutes between sweeps that drop what expired conversations left behind; 0: off.
+    SWEEP_MINUTES: int = field(default_factory=lambda: _int("SWEEP_MINUTES", 60))
     OVERDUE_SECONDS: int = field(default_factory=lambda: _int("OVERDUE_SECONDS", 120))
     # Neutral page the widget's quick exit goes to.
     QUICK_EXIT_URL: str = field(

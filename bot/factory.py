@@ -19,6 +19,7 @@ from bot.journal import Journal
 from bot.redis_client import connect, restart_embedded
 from bot.replies import Numbers
 from bot.upkeep import Upkeep, answer_held_alerts, replay_journal
+from bot.retention import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["upkeep"] = upkeep = Upkeep(
         [
             restart_embedded(app.redis),
+    sweeper = app.extensions["sweeper"] = Sweeper(
+        app.redis, int(app.config["RETENTION_DAYS"]) * 86400, float(app.config["SWEEP_MINUTES"])
+    )
+    app.before_request(sweeper.tick)  # what expired conversations left, once an interval
             replay_journal(line),
             answer_held_alerts(line, app.extensions["outbound"]),
         ],

@@ -30,12 +30,18 @@ STATUS_RANK = {
     "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
     "receiving": 3, "received": 4, "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
 }
-# KEYS[1] status hash; ARGV: sid, status, rank, ttl. Only moves a message's status forward.
+# KEYS[1] status hash, KEYS[2] the conversation hash (same slot); ARGV: sid, status, rank, ttl,
+# known ("1": only a message recorded at its send). Only moves a message's status forward; the
+# status expires with its conversation. Twilio's reports name a message recorded when it was
+# sent: one for another (erased, expired) is dropped, so it never recreates a key naming a number.
 _SET_STATUS = """
 local old = redis.call('HGET', KEYS[1], ARGV[1] .. ':rank')
+if not old and ARGV[5] == '1' then return 0 end
 if old and tonumber(old) > tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':rank', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+local ends = redis.call('PEXPIRETIME', KEYS[2])
+if ends > 0 then redis.call('PEXPIREAT', KEYS[1], ends, 'LT') end
 return 1
 """
 
@@ -157,11 +163,13 @@ class Outbound:
             log.warning("Twilio send failed (attempt %d/%d): %s", attempt + 1, self.attempts, last)
         raise OutboundError(f"Twilio did not accept the message after {self.attempts} tries")
 
-    def record_status(self, cid: str, sid: str, status: str) -> bool:
-        """Keep `status` for message `sid` unless a later one is known; True if it changed."""
+    def record_status(self, cid: str, sid: str, status: str, known: bool = False) -> bool:
+        """Keep `status` for message `sid` unless a later one is known; True if it changed.
+        `known`: only for a message whose send was recorded (Twilio's reports)."""
         rank = STATUS_RANK.get(status, 0)
         changed = self.redis.eval(
-            _SET_STATUS, 1, status_key(cid), sid, status, rank, self.retention_seconds
+            _SET_STATUS, 2, status_key(cid), store.conv_key(cid), sid, status, rank,
+            self.retention_seconds, "1" if known else "0",
         )
         if changed:
             store._touch(self.redis, cid)
@@ -186,7 +194,7 @@ def status_callback() -> Response:
     if status in ("failed", "undelivered"):
         log.warning("operator SMS %s %s (error %s)", sid, status, request.form.get("ErrorCode"))
     try:
-        current_app.extensions["outbound"].record_status(f"sms:{to}", sid, status)
+        current_app.extensions["outbound"].record_status(f"sms:{to}", sid, status, known=True)
     except Exception:
         log.exception("could not record the delivery status of %s", sid)
         return Response("", status=503)

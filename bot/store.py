@@ -300,12 +300,12 @@ def close(r: Any, cid: str) -> None:
 
 
 def erase(r: Any, cid: str) -> None:
-    """Delete everything kept about a conversation (a person's request), except its opt-out."""
-    pipe = r.pipeline(transaction=False)
-    pipe.delete(conv_key(cid))
-    pipe.delete(log_key(cid))
-    pipe.zrem(QUEUE, cid)
-    pipe.execute()
+    """Delete everything kept about a conversation (a person's request), except its opt-out:
+    every key carrying its hash tag, its place in the queue and other indexes, console
+    references; then the append-only file is rewritten (bot/retention.py)."""
+    from bot import retention  # it builds on this module's key names
+
+    retention.erase(r, cid)
     _touch(r, cid)
 
 

@@ -1,0 +1,240 @@
+"""Erase and retention (issue 12): nothing that names a person outlives their conversation.
+
+An erase leaves no key name or value holding the number, the token or what was written (the
+opt-out alone stays), and the append-only file is rewritten without it. A conversation that
+expires takes its queue entry, console reference, delivery reports and the rest with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from redis.cluster import RedisCluster
+
+from bot import accounts, create_app, retention, store
+from bot.config import ROOT
+from tests.conftest import HOTLINE, messages, sign
+from tests.fake_twilio import FROM, fake_twilio  # noqa: F401 (fixture)
+from tests.servers import ValkeyProcess
+from tests.test_cluster import cluster, cluster_app, cluster_client  # noqa: F401 (fixtures)
+from tests.test_console import PASSWORD, logged_in, post, queue, row_for
+from tests.test_flood import away_from_window_edge
+
+NUMBER = "+15550004242"
+DIGITS = NUMBER[2:]  # also catches the number however it is quoted or escaped
+CID = f"sms:{NUMBER}"
+SECRET = "they keep us in the barn on willow road"
+OPERATOR_TEXT = "Stay on the line with us, are you near the barn now?"
+
+
+def dump(r: Any) -> list[tuple[str, str]]:
+    """Every key in Redis with its whole value, read by type, as text."""
+    clients = [n.redis_connection for n in r.get_primaries()] if isinstance(r, RedisCluster) \
+        else [r]
+    readers = {
+        "string": lambda c, k: c.get(k), "hash": lambda c, k: c.hgetall(k),
+        "list": lambda c, k: c.lrange(k, 0, -1), "set": lambda c, k: c.smembers(k),
+        "zset": lambda c, k: c.zrange(k, 0, -1, withscores=True),
+        "stream": lambda c, k: c.xrange(k),
+    }
+    rows = []
+    for c in clients:
+        for key in c.scan_iter(count=1000):
+            kind = c.type(key).decode()
+            rows.append((key.decode(), repr(readers[kind](c, key)) if kind in readers else kind))
+    return rows
+
+
+def naming(r: Any, *needles: str) -> list[str]:
+    """Keys whose name or value holds any of `needles`."""
+    return sorted(key for key, value in dump(r) if any(n in key or n in value for n in needles))
+
+
+def sms(client: Any, body: str, sender: str = NUMBER) -> list[str]:
+    params = {"From": sender, "To": FROM, "Body": body, "MessageSid": "SM" + uuid.uuid4().hex}
+    headers = {"X-Twilio-Signature": sign("http://localhost/sms", params)}
+    return messages(client.post("/sms", data=params, headers=headers))
+
+
+def delivered(client: Any, sid: str, to: str = NUMBER) -> int:
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "To": to, "From": FROM}
+    headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", params)}
+    return client.post("/sms/status", data=params, headers=headers).status_code
+
+
+def a_whole_conversation(app: Any, fake: Any) -> tuple[Any, str]:
+    """SMS turns, a flood, an operator who claims and replies, Twilio's delivery report."""
+    accounts.create(app.redis, "root", PASSWORD, admin=True)
+    client = app.test_client()
+    away_from_window_edge()
+    assert HOTLINE in sms(client, SECRET)[0]
+    for _ in range(13):  # the same text over and over: throttled, counted, gated
+        sms(client, "hello")
+    root = logged_in(app, "root")
+    ref = row_for(root, NUMBER[-4:])["ref"]
+    post(root, f"/console/c/{ref}/claim")
+    assert post(root, f"/console/c/{ref}/reply", text=OPERATOR_TEXT, key="a" * 32).status_code \
+        == 303
+    assert delivered(client, fake.messages[-1]["Sid"]) == 204
+    return root, ref
+
+
+def aof_rewrites(r: Any) -> int:
+    return int(r.info("persistence")["aof_rewrites"])
+
+
+def aof_text(directory: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file()
+                    and ".aof" in p.name)
+
+
+@pytest.fixture
+def aof_valkey(tmp_path: Path) -> Iterator[ValkeyProcess]:
+    """A Valkey of this test's own whose append-only file is plain commands (no RDB preamble,
+    which may compress strings), so a search of the files finds any text still in them."""
+    server = ValkeyProcess(tmp_path / "aof", None, "--aof-use-rdb-preamble", "no").start()
+    yield server
+    server.stop()
+
+
+def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
+    fake_twilio, app_config, aof_valkey  # noqa: F811
+):
+    app = create_app({**app_config, "REDIS_URL": aof_valkey.url})
+    r = redis.Redis.from_url(aof_valkey.url)
+    root, ref = a_whole_conversation(app, fake_twilio)
+    kept = naming(r, DIGITS)
+    for prefix in ("tl:conv:", "tl:log:", "tl:delivery:", "tl:out:", "tl:flood:", "tl:floodgate:",
+                   "tl:floodseen:", "tl:ref:", "tl:queue"):
+        assert any(k.startswith(prefix) for k in kept), (prefix, kept)
+    assert SECRET.encode() in aof_text(aof_valkey.directory)
+    before = aof_rewrites(r)
+
+    assert post(root, f"/console/c/{ref}/erase", confirm="yes").status_code == 303
+
+    assert naming(r, DIGITS, SECRET, OPERATOR_TEXT) == []
+    assert queue(root) == [] and root.get(f"/console/c/{ref}").status_code == 404
+    deadline = time.monotonic() + 20
+    while True:  # the rewrite runs in the background; then the old files are deleted
+        info = r.info("persistence")
+        text = aof_text(aof_valkey.directory)
+        done = info["aof_rewrites"] > before and not info["aof_rewrite_in_progress"]
+        if done and SECRET.encode() not in text:
+            break
+        assert time.monotonic() < deadline, info
+        time.sleep(0.1)
+    for needle in (DIGITS, SECRET, OPERATOR_TEXT):
+        assert needle.encode() not in text
+    # Twilio's report of the erased reply, arriving late, writes nothing back
+    assert delivered(app.test_client(), fake_twilio.messages[-1]["Sid"]) == 204
+    assert naming(r, DIGITS) == []
+
+
+def test_erase_keeps_the_opt_out_and_nothing_else(fake_twilio, app, redis_client):  # noqa: F811
+    root, ref = a_whole_conversation(app, fake_twilio)
+    sms(app.test_client(), "STOP")
+    post(root, f"/console/c/{ref}/erase", confirm="yes")
+    assert naming(redis_client, DIGITS) == [store.optout_key(CID)]
+    assert SECRET not in repr(dump(redis_client))
+    assert sms(app.test_client(), "hello again") == []  # still opted out: no text goes to them
+
+
+def test_erase_of_a_web_chat_leaves_no_token(app, client, redis_client):
+    from bot.widget import tokens
+
+    accounts.create(app.redis, "root", PASSWORD, admin=True)
+    token = tokens.new_token(app.config["SECRET_KEY"])
+    for text in (SECRET, "are you there"):
+        response = client.post("/chat/api/messages", json={"token": token, "text": text})
+        assert response.status_code == 200, response.data
+    root = logged_in(app, "root")
+    ref = row_for(root, token[-4:])["ref"]
+    post(root, f"/console/c/{ref}/erase", confirm="yes")
+    assert naming(redis_client, token.partition(".")[0], SECRET) == []
+
+
+def test_erase_on_a_cluster_scans_every_primary(cluster_app, cluster_client):  # noqa: F811
+    client = cluster_app.test_client()
+    numbers = [f"+1555200{n:04d}" for n in range(6)]  # slots on all three nodes
+    for number in numbers:
+        sms(client, SECRET + " " + number, sender=number)
+    store.erase(cluster_app.redis, f"sms:{numbers[0]}")
+    assert naming(cluster_client, numbers[0][2:]) == []
+    for number in numbers[1:]:
+        assert store.transcript(cluster_client, f"sms:{number}")  # the others are untouched
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def test_an_expired_conversation_leaves_nothing_behind(fake_twilio, app, redis_client):  # noqa: F811
+    root, ref = a_whole_conversation(app, fake_twilio)
+    line = app.extensions["line"]
+    line.retention_seconds = 2  # a short retention: the next message sets it
+    sms(app.test_client(), "are you still there")
+    post(root, f"/console/c/{ref}/reply", text=OPERATOR_TEXT + "?", key="b" * 32)
+    while redis_client.exists(store.conv_key(CID)):
+        time.sleep(0.1)
+    # what outlived the conversation: its transcript (renewed by the operator's reply), the
+    # send markers, its place in the queue and its console reference
+    left = naming(redis_client, DIGITS)
+    assert "tl:queue" in left and store.log_key(CID) in left
+
+    counts = retention.sweep(app.redis, 30 * 86400)
+
+    assert naming(redis_client, DIGITS, SECRET, OPERATOR_TEXT) == []
+    assert counts["members"] == 1 and counts["refs"] == 1 and counts["keys"] >= 3
+    assert root.get(f"/console/c/{ref}").status_code == 404
+
+
+def test_every_key_of_a_live_conversation_expires_with_it(fake_twilio, app, redis_client):  # noqa: F811
+    root, ref = a_whole_conversation(app, fake_twilio)
+    app.extensions["line"].retention_seconds = 3600
+    sms(app.test_client(), "are you still there")  # the session now ends in an hour
+    post(root, f"/console/c/{ref}/reply", text="yes", key="c" * 32)  # transcript: 30 days
+
+    retention.sweep(app.redis, 30 * 86400)
+
+    ends = redis_client.pexpiretime(store.conv_key(CID))
+    assert 0 < ends - time.time() * 1000 <= 3600_000
+    keys = [k for k in naming(redis_client, DIGITS) if k != "tl:queue" and "{" in k]
+    assert len(keys) >= 6
+    for key in keys:  # none outlives it (the flood counters end sooner)
+        assert 0 < redis_client.pexpiretime(key) <= ends, key
+    for key in (store.log_key(CID), f"tl:delivery:{{{CID}}}"):
+        assert redis_client.pexpiretime(key) == ends
+    assert row_for(root, NUMBER[-4:])["ref"] == ref  # still queued and reachable
+
+
+def test_the_sweep_runs_from_the_app_and_from_the_command_line(app, client, valkey, redis_client):
+    def orphans() -> None:
+        redis_client.rpush(store.log_key("sms:+15550009999"), json.dumps({"text": SECRET}))
+        redis_client.zadd(store.QUEUE, {"sms:+15550009999": 1})
+
+    orphans()
+    sweeper = app.extensions["sweeper"]
+    sweeper.next_run = 0  # due now: the next request starts it in the background
+    client.get("/healthz")
+    deadline = time.monotonic() + 10
+    while naming(redis_client, "5550009999"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sweeper.run() is None  # another sweep within the interval: skipped (Redis lock)
+
+    orphans()
+    env = {**os.environ, "REDIS_URL": valkey.url}
+    done = subprocess.run([sys.executable, "-m", "bot", "sweep"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"members": 1, "keys": 1, "refs": 0}
+    assert naming(redis_client, "5550009999") == []
