@@ -217,3 +217,37 @@ def test_a_web_chat_message_during_an_outage_is_kept_and_shown_once(app_config, 
     assert [e["text"] for e in polled if e["from"] == "person"] == ["i need help leaving"]
     after = client.get(f"/chat/api/messages?token={token}&since={body['next']}").get_json()
     assert after["entries"] == []  # nothing shown twice
+
+
+def test_gunicorn_workers_restart_the_embedded_server_and_replay_by_themselves(tmp_path: Path):
+    """No test calls `run_once` here: the workers' own background threads do the work."""
+    import requests
+
+    from bench.common import PUBLIC, TOKEN, start_gunicorn, stop
+
+    data = tmp_path / "data"
+    env = {"REDIS_URL": "", "DATA_DIR": str(data), "TWILIO_AUTH_TOKEN": TOKEN,
+           "PUBLIC_URL": PUBLIC, "SECRET_KEY": "s", "UPKEEP_SECONDS": "1"}
+    server, port = start_gunicorn("app:app", env, tmp_path / "gunicorn.log")
+    base = f"http://127.0.0.1:{port}"
+
+    def text(body: str, sender: str) -> str:
+        params = {"From": sender, "To": "+15559990000", "Body": body}
+        headers = {"X-Twilio-Signature": sign(f"{PUBLIC}/sms", params, token=TOKEN)}
+        return requests.post(f"{base}/sms", data=params, headers=headers, timeout=10).text
+
+    try:
+        assert HOTLINE in text("HELP", "+15554500001")
+        os.kill(valkey_pid(data), signal.SIGKILL)
+        senders = [f"+1555450{n:04d}" for n in range(2, 22)]
+        assert all(HOTLINE in text("i need help", s) for s in senders)
+        deadline = time.monotonic() + 20
+        while requests.get(f"{base}/healthz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, requests.get(f"{base}/healthz", timeout=5).text
+            time.sleep(0.25)
+        r = redis.Redis.from_url(ensure_server(data))
+        assert all(inbound(r, s) == ["i need help"] for s in senders)
+        assert inbound(r, "+15554500001") == ["HELP"]
+    finally:
+        stop(server)
+        stop_server(data)
