@@ -69,6 +69,10 @@ class Config:
     CONSOLE_SESSION_HOURS: int = field(default_factory=lambda: _int("CONSOLE_SESSION_HOURS", 12))
     # How often an open console asks whether anything changed.
     CONSOLE_POLL_SECONDS: int = field(default_factory=lambda: _int("CONSOLE_POLL_SECONDS", 3))
+    # Conversations per page of the console's queue (page 1 also holds every critical and high).
+    CONSOLE_QUEUE_PAGE_SIZE: int = field(
+        default_factory=lambda: _int("CONSOLE_QUEUE_PAGE_SIZE", 100)
+    )
     # New web chats allowed per client address per hour: the web costs an abuser nothing.
     WIDGET_STARTS_PER_HOUR: int = field(default_factory=lambda: _int("WIDGET_STARTS_PER_HOUR", 30))
     # Web chat messages allowed per chat, and per client address, per minute: a person types one

@@ -230,7 +230,46 @@ def conversation(r: Any, cid: str) -> dict[str, str]:
 
 def queue(r: Any, limit: int = 200) -> list[dict[str, str]]:
     """Open conversations, most urgent first, each with its session fields."""
-    cids = [_text(c) for c in r.zrange(QUEUE, 0, limit - 1)]
+    return queued_rows(r, [_text(c) for c in r.zrange(QUEUE, 0, limit - 1)])
+
+
+URGENT = ("critical", "high")  # never left off the first page of the console's queue
+
+
+def _band(priority: str) -> tuple[int, int]:
+    """The lowest and highest queue score of one priority."""
+    rank = PRIORITY_RANK[priority]
+    return rank * _RANK_SPAN, (rank + 1) * _RANK_SPAN - 1
+
+
+def queue_counts(r: Any) -> dict[str, int]:
+    """How many conversations the queue holds at each priority (their sum is its ZCARD)."""
+    pipe = r.pipeline(transaction=False)
+    for priority in PRIORITY_RANK:
+        pipe.zcount(QUEUE, *_band(priority))
+    return dict(zip(PRIORITY_RANK, pipe.execute(), strict=True))
+
+
+def queue_page(r: Any, page: int, per_page: int, urgent: int) -> list[dict[str, str]]:
+    """One page of the queue, most urgent first. Page 1 holds every critical and high
+    conversation, however many (read by score, so one that arrived a moment ago is there too),
+    then the most urgent others up to `per_page`; each later page holds `per_page` others.
+    `urgent` is how many critical and high ones there are (from `queue_counts`)."""
+    others_from = _band("normal")[0]
+    if page <= 1:
+        cids = list(r.zrange(QUEUE, 0, others_from - 1, byscore=True))
+        start, count = 0, per_page - len(cids)
+    else:
+        cids = []
+        start, count = max(0, per_page - urgent) + (page - 2) * per_page, per_page
+    if count > 0:
+        cids += r.zrange(QUEUE, others_from, "+inf", byscore=True, offset=start, num=count)
+    return queued_rows(r, [_text(c) for c in cids])
+
+
+def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
+    """The session fields of each queued conversation, in order; drops (and unqueues) the ones
+    that expired or were erased."""
     if not cids:
         return []
     pipe = r.pipeline(transaction=False)

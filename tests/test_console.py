@@ -350,6 +350,74 @@ def test_state_changes_need_a_csrf_token(app, staff, send_sms):
 # --- the queue ---------------------------------------------------------------------------------
 
 
+def opened(app, priority: str, numbers: range, *, ago: float) -> list[str]:
+    """Open conversations stored directly (one per number), the last one `ago` seconds old."""
+    now = time.time() - ago
+    addresses = [f"+1555{n:07d}" for n in numbers]
+    for i, address in enumerate(addresses):
+        ts = now - (len(addresses) - i) / 1000
+        store.record_turn(app.redis, store.State(cid=f"sms:{address}"), channel="sms",
+                          address=address, inbound=store.Entry("in", "person", "hello", ts=ts),
+                          reply=None, language="en", priority=priority, retention_seconds=86400)
+    return [a[-4:] for a in addresses]
+
+
+def every_page(client: Any) -> list[dict[str, Any]]:
+    """Each page of the queue API, from the first to the last it announces."""
+    first = client.get("/console/api/queue").get_json()
+    rest = [client.get(f"/console/api/queue?page={n}").get_json()
+            for n in range(2, first["pages"] + 1)]
+    return [first, *rest]
+
+
+@pytest.fixture
+def crowded(app, staff) -> dict[str, list[str]]:
+    """450 open conversations; the critical and high ones written last."""
+    made = {"normal": opened(app, "normal", range(0, 300), ago=900),
+            "low": opened(app, "low", range(300, 440), ago=600)}
+    made["critical"] = opened(app, "critical", range(440, 442), ago=300)  # overdue
+    made["critical"] += opened(app, "critical", range(442, 448), ago=1)
+    made["high"] = opened(app, "high", range(448, 450), ago=0)
+    return made
+
+
+def test_queue_pages_show_the_true_count_and_everyone_exactly_once(app, crowded):
+    alice = logged_in(app, "alice")
+    pages = every_page(alice)
+    first = pages[0]
+    assert first["total"] == 450
+    assert first["counts"] == {"critical": 8, "high": 2, "normal": 300, "low": 140}
+    assert first["pages"] == len(pages) == 5  # 100 a page
+    assert [r["priority"] for r in first["rows"][:10]] == ["critical"] * 8 + ["high"] * 2
+    seen = [r["number"][-4:] for p in pages for r in p["rows"]]
+    assert len(seen) == len(set(seen)) == 450
+    assert seen[10:] == crowded["normal"] + crowded["low"]  # most urgent, then longest wait
+    html = page(alice, "/console/")
+    assert "(450 open)" in html and "8 critical" in html and "140 low" in html
+    assert "Page 1 of 5" in html and 'href="/console/?page=2"' in html
+    assert html.count('class="row ') == 100
+    second = page(alice, "/console/?page=2")
+    assert "Page 2 of 5" in second and 'href="/console/?page=1"' in second
+    # The overdue ones are listed on page 1, and flagged on every page.
+    assert "2 critical conversation(s) unclaimed for over 2 min" in second
+    assert "badge-critical\">critical</span>" not in second
+
+
+def test_every_critical_and_high_is_on_page_one_whatever_the_page_size(app_config, staff):
+    from bot import create_app
+
+    app = create_app({**app_config, "CONSOLE_QUEUE_PAGE_SIZE": 4})
+    made = {"normal": opened(app, "normal", range(0, 440), ago=900),
+            "critical": opened(app, "critical", range(440, 448), ago=0),
+            "high": opened(app, "high", range(448, 450), ago=0)}
+    pages = every_page(logged_in(app, "alice"))
+    first = [r["number"][-4:] for r in pages[0]["rows"]]
+    assert first == made["critical"] + made["high"]  # 10 on a page of 4: none held back
+    assert len(pages) == pages[0]["pages"] == 1 + 440 // 4
+    assert [len(p["rows"]) for p in pages[1:]] == [4] * 110
+    assert [r["number"][-4:] for p in pages[1:] for r in p["rows"]] == made["normal"]
+
+
 def test_queue_puts_critical_above_an_older_low_conversation(app, staff):
     texts(app, "+15550003333", LOW_TEXT, ago=600)
     texts(app, "+15550004444", CRITICAL_TEXT, ago=5)

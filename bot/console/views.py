@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import uuid
@@ -104,15 +105,18 @@ def lookup(ref: str) -> tuple[str, dict[str, str]]:
     return cid, conv
 
 
-def is_overdue(row: dict[str, str], now: float) -> bool:
-    """A critical conversation nobody has taken for longer than OVERDUE_SECONDS."""
-    since = float(row.get("waiting_since") or now)
+def unattended_critical(row: dict[str, str]) -> bool:
     return (
         row.get("priority") == "critical"
         and not row.get("claimed_by")
         and row.get("blocked") != "1"
-        and now - since > current_app.config["OVERDUE_SECONDS"]
     )
+
+
+def is_overdue(row: dict[str, str], now: float) -> bool:
+    """A critical conversation nobody has taken for longer than OVERDUE_SECONDS."""
+    since = float(row.get("waiting_since") or now)
+    return unattended_critical(row) and now - since > current_app.config["OVERDUE_SECONDS"]
 
 
 def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, Any]:
@@ -144,13 +148,36 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
     }
 
 
-def queue_rows() -> list[dict[str, Any]]:
-    """Open conversations: overdue ones first, then priority, then longest wait."""
-    rows = store.queue(redis())
+def requested_page() -> int:
+    """`?page=N` (1 when absent or not a number)."""
+    return max(1, request.args.get("page", 1, type=int))
+
+
+def queue_view(page: int) -> dict[str, Any]:
+    """One page of open conversations (overdue first, then priority, then longest wait), the
+    true count per priority, how many pages, and when each unclaimed critical one started
+    waiting (so every page can flag the overdue ones, wherever they are listed)."""
+    per_page = max(1, int(current_app.config["CONSOLE_QUEUE_PAGE_SIZE"]))
+    counts = store.queue_counts(redis())
+    urgent = sum(counts[p] for p in store.URGENT)
+    rows = store.queue_page(redis(), page, per_page, urgent)
+    first_page_rows = rows if page == 1 else store.queue_page(redis(), 1, 0, urgent)
     refs = refs_for([row["cid"] for row in rows])
     now = time.time()
     out = [summary(row["cid"], refs[row["cid"]], row, now) for row in rows]
-    return sorted(out, key=lambda s: not s["overdue"])  # stable: keeps the queue's order
+    total = sum(counts.values())
+    return {
+        "rows": sorted(out, key=lambda s: not s["overdue"]),  # stable: keeps the queue's order
+        "total": total,
+        "counts": counts,
+        "page": page,
+        "pages": 1 + math.ceil(max(0, total - max(per_page, urgent)) / per_page),
+        "critical_waiting_since": sorted(
+            float(row.get("waiting_since") or now)
+            for row in first_page_rows
+            if unattended_critical(row)
+        ),
+    }
 
 
 def page_settings() -> dict[str, Any]:
@@ -167,11 +194,16 @@ def page_settings() -> dict[str, Any]:
 @bp.get("/")
 @login_required
 def queue_page() -> str:
+    now = time.time()
+    view = queue_view(requested_page())
+    overdue_after = current_app.config["OVERDUE_SECONDS"]
     return render_template(
         "console/queue.html",
-        rows=queue_rows(),
+        q=view,
+        rows=view["rows"],
+        overdue=sum(now - since > overdue_after for since in view["critical_waiting_since"]),
         version=store.version(redis()),
-        now=time.time(),
+        now=now,
         settings=page_settings(),
     )
 
@@ -179,11 +211,12 @@ def queue_page() -> str:
 @bp.get("/api/queue")
 @login_required
 def queue_api() -> Response:
-    """The queue as JSON; only the version when nothing changed since `?v=`."""
+    """One page of the queue (`?page=N`) as JSON; only the version when nothing changed since
+    `?v=`."""
     version = store.version(redis())
     if request.args.get("v") == str(version):
         return jsonify(version=version, now=time.time(), changed=False)
-    return jsonify(version=version, now=time.time(), changed=True, rows=queue_rows())
+    return jsonify(version=version, now=time.time(), changed=True, **queue_view(requested_page()))
 
 
 def sender_label(sender: str) -> str:

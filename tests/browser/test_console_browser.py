@@ -101,6 +101,33 @@ def test_queue_updates_live_and_flags_overdue(staff, live_app, live_server, page
     assert page.evaluate("document.body.dataset.beeps") is None
 
 
+@pytest.fixture
+def two_a_page(console: dict[str, Any]) -> None:
+    console["CONSOLE_QUEUE_PAGE_SIZE"] = 2
+
+
+def test_a_later_page_stays_live_and_flags_an_overdue_critical(
+    two_a_page, staff, live_app, live_server, page
+):
+    for n in range(5):
+        texts(live_app, f"+1555000810{n}", "hi", ago=900 - n)
+    log_in(page, live_server.url, "alice")
+    expect(page.locator("#count")).to_have_text("(5 open)")
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator("#page-of")).to_have_text("Page 2 of 3")
+    expect(page.locator("#rows tr")).to_have_count(2)
+    expect(page.locator("#rows tr").nth(0)).to_contain_text("+1•••••8102")
+
+    texts(live_app, "+15550008200", "im locked in the back room", ago=400)
+    expect(page.locator("#count")).to_have_text("(6 open)")
+    expect(page.locator("#counts")).to_contain_text("1 critical")
+    expect(page.locator("#overdue")).to_contain_text("1 critical conversation(s) unclaimed")
+    expect(page.locator("#page-of")).to_have_text("Page 2 of 3")  # 1 critical + 1 low on page 1
+    expect(page.locator("#rows tr").nth(0)).to_contain_text("+1•••••8101")
+    page.get_by_role("link", name="see page 1").click()
+    expect(page.locator("#rows tr").nth(0)).to_contain_text("overdue")
+
+
 def test_claim_and_reply_reaches_twilio(
     fake_twilio, staff, live_app, live_server, page, artifacts  # noqa: F811
 ):

@@ -1,6 +1,7 @@
-// Live queue: polls the JSON endpoint (cheap when nothing changed), ticks waiting times,
-// flags overdue critical conversations and beeps for them unless muted. Text goes in via
-// textContent only, so nothing a texter writes can run here.
+// Live queue: polls the JSON endpoint for this page (cheap when nothing changed), ticks waiting
+// times, shows the true counts, flags overdue critical conversations (on every page: the server
+// sends when each unclaimed critical one started waiting) and beeps for them unless muted.
+// Text goes in via textContent only, so nothing a texter writes can run here.
 (function () {
   "use strict";
   var table = document.getElementById("queue");
@@ -8,16 +9,25 @@
   var tbody = document.getElementById("rows");
   var empty = document.getElementById("empty");
   var count = document.getElementById("count");
+  var counts = document.getElementById("counts");
+  var pager = document.getElementById("pager");
+  var pageOf = document.getElementById("page-of");
+  var prev = document.getElementById("prev");
+  var next = document.getElementById("next");
   var banner = document.getElementById("overdue");
   var bannerText = document.getElementById("overdue-text");
   var live = document.getElementById("live");
   var muteButton = document.getElementById("mute");
-  var api = table.dataset.api;
+  var page = Number(table.dataset.page) || 1;
+  var api = table.dataset.api + "?page=" + page;
   var version = table.dataset.version;
   var pollMs = Math.max(1, Number(table.dataset.poll)) * 1000;
   var overdueAfter = Number(table.dataset.overdue);
   var offset = Number(table.dataset.now) - Date.now() / 1000; // server clock minus ours
   var rows = null; // null until the first poll: the server rendered the page
+  // When each unclaimed critical conversation started waiting, whichever page lists it.
+  var criticalSince = (table.dataset.critical || "").split(",").filter(Boolean).map(Number);
+  var PRIORITIES = ["critical", "high", "normal", "low"];
   var audio = null;
   var lastBeep = 0;
   var MUTE_KEY = "console.muted";
@@ -84,6 +94,25 @@
     return tr;
   }
 
+  function overdueCount() {
+    return criticalSince.filter(function (t) { return now() - t > overdueAfter; }).length;
+  }
+
+  function renderCounts(data) {
+    count.textContent = "(" + data.total + " open)";
+    var fragment = document.createDocumentFragment();
+    PRIORITIES.forEach(function (name) {
+      fragment.appendChild(badge(data.counts[name] + " " + name, "badge-" + name));
+      fragment.appendChild(document.createTextNode(" "));
+    });
+    counts.replaceChildren(fragment);
+    pager.hidden = data.pages < 2 && page === 1;
+    pageOf.textContent = "Page " + page + " of " + data.pages;
+    next.hidden = page >= data.pages;
+    empty.textContent = data.total ? "Nothing on this page: the queue is shorter now."
+      : "No open conversations.";
+  }
+
   function render() {
     rows.forEach(function (r) { r.overdue = isOverdue(r); });
     var ordered = rows.filter(function (r) { return r.overdue; })
@@ -92,8 +121,7 @@
     ordered.forEach(function (r) { fragment.appendChild(renderRow(r)); });
     tbody.replaceChildren(fragment);
     empty.hidden = rows.length > 0;
-    count.textContent = "(" + rows.length + " open)";
-    showOverdue(ordered.filter(function (r) { return r.overdue; }).length);
+    showOverdue(overdueCount());
   }
 
   function showOverdue(n) {
@@ -135,6 +163,7 @@
   }
 
   function tick() {
+    showOverdue(overdueCount());
     if (rows === null) {
       tbody.querySelectorAll("td.wait").forEach(function (td) {
         td.textContent = ago(now() - Number(td.dataset.since));
@@ -147,11 +176,10 @@
     else tbody.querySelectorAll("td.wait").forEach(function (td) {
       td.textContent = ago(now() - Number(td.dataset.since));
     });
-    if (after > 0) beep();
   }
 
   function poll() {
-    fetch(api + "?v=" + encodeURIComponent(version), {
+    fetch(api + "&v=" + encodeURIComponent(version), {
       credentials: "same-origin", headers: { Accept: "application/json" }
     }).then(function (res) {
       if (res.status === 401) { window.location.reload(); return null; }
@@ -162,7 +190,12 @@
       live.textContent = "live";
       offset = data.now - Date.now() / 1000;
       version = String(data.version);
-      if (data.changed) { rows = data.rows; render(); }
+      if (data.changed) {
+        rows = data.rows;
+        criticalSince = data.critical_waiting_since;
+        renderCounts(data);
+        render();
+      }
     }).catch(function () {
       live.textContent = "offline: retrying";
     }).finally(function () {
