@@ -36,3 +36,7 @@ def test_console_flows_on_the_cluster(cluster_app, cluster_client, fake_twilio):
     html = page(root, "/console/audit")
     for action in ("login failed", "claim", "reply", "block", "erase"):
         assert f"<td>{action}</td>" in html
+
+    post(root, "/console/operators/alice/end-sessions")  # her session keys share one slot
+    assert alice.get("/console/").status_code == 302
+    assert logged_in(app, "alice").get("/console/api/queue?page=2").get_json()["rows"] == []
