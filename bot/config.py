@@ -41,6 +41,9 @@ class Config:
     PUBLIC_URL: str = field(default_factory=lambda: _env("PUBLIC_URL"))
     # Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXIES: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
+    # Host names the app answers, comma-separated (others: 400). Empty: PUBLIC_URL's host and
+    # localhost, 127.0.0.1; without PUBLIC_URL only those two (bot/hosts.py).
+    TRUSTED_HOSTS: str = field(default_factory=lambda: _env("TRUSTED_HOSTS"))
     EMERGENCY_NUMBER: str = field(default_factory=lambda: _env("EMERGENCY_NUMBER", "911"))
     CRISIS_LINE: str = field(default_factory=lambda: _env("CRISIS_LINE", "988"))
     INTENTS_DIR: str = field(default_factory=lambda: _env("INTENTS_DIR", str(ROOT / "intents")))
@@ -49,11 +52,11 @@ class Config:
     )
     # How long a conversation (session, transcript) is kept after its last message.
     RETENTION_DAYS: int = field(default_factory=lambda: _int("RETENTION_DAYS", 30))
+    # Minutes between sweeps that drop what expired conversations left behind; 0: off.
+    SWEEP_MINUTES: int = field(default_factory=lambda: _int("SWEEP_MINUTES", 60))
     # A person silent longer than this may no longer hold the phone (Polaris's 15 minutes).
     SAFE_REPLY_MINUTES: int = field(default_factory=lambda: _int("SAFE_REPLY_MINUTES", 15))
     # A critical conversation unclaimed this long is flagged overdue in the console.
-    # Minutes between sweeps that drop what expired conversations left behind; 0: off.
-    SWEEP_MINUTES: int = field(default_factory=lambda: _int("SWEEP_MINUTES", 60))
     OVERDUE_SECONDS: int = field(default_factory=lambda: _int("OVERDUE_SECONDS", 120))
     # Neutral page the widget's quick exit goes to.
     QUICK_EXIT_URL: str = field(

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot import hosts, logmask
 from bot.config import Config
 from bot.content import Content
 from bot.conversation import TriageLine
@@ -18,8 +19,8 @@ from bot.faults import Faults
 from bot.journal import Journal
 from bot.redis_client import connect, restart_embedded
 from bot.replies import Numbers
-from bot.upkeep import Upkeep, answer_held_alerts, replay_journal
 from bot.retention import Sweeper
+from bot.upkeep import Upkeep, answer_held_alerts, replay_journal
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = local_secret(data_dir, faults)
     if not app.config["TESTING"] and not logging.getLogger().handlers:
         logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    logmask.install()  # issue 12: no log line carries a whole number or chat token
+    hosts.configure(app)  # TRUSTED_HOSTS: other Host headers get 400 (before ProxyFix wraps)
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
@@ -78,13 +81,13 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(outbound.bp)
     app.extensions["outbound"] = outbound.Outbound.from_config(app.redis, app.config)
-    app.extensions["upkeep"] = upkeep = Upkeep(
-        [
-            restart_embedded(app.redis),
     sweeper = app.extensions["sweeper"] = Sweeper(
         app.redis, int(app.config["RETENTION_DAYS"]) * 86400, float(app.config["SWEEP_MINUTES"])
     )
     app.before_request(sweeper.tick)  # what expired conversations left, once an interval
+    app.extensions["upkeep"] = upkeep = Upkeep(
+        [
+            restart_embedded(app.redis),
             replay_journal(line),
             answer_held_alerts(line, app.extensions["outbound"]),
         ],

@@ -197,3 +197,52 @@ def test_chat_api_huge_and_forged(app, client, redis_client):
 def test_urlencode_helper_matches_werkzeug():
     """Guard for the raw-bytes test: werkzeug decodes what urlencode encodes, both ways."""
     assert urlencode({"Body": "é\x00"}) == "Body=%C3%A9%00"
+
+
+# --- `since`, the transcript index the chat API reads from (issue 12) -----------------------
+
+BAD_SINCE = ["-1", "abc", "1.5", "2.0", "1e3", "0x10", "", " ", "99999999999999999999999",
+             "1000000001", "-99999999999999999999", "١٢", "1_000", "9" * 5000]
+
+
+@pytest.mark.parametrize("since", BAD_SINCE)
+def test_a_poll_with_a_since_that_does_not_fit_is_400_with_a_reason(app, client, since):
+    token = chat_token(app)
+    response = client.get("/chat/api/messages", query_string={"token": token, "since": since})
+    assert response.status_code == 400, (since, response.status_code)
+    body = response.get_json()
+    assert body["error"] == "bad_since" and "'since'" in body["message"]
+
+
+@pytest.mark.parametrize("since", [1.5, 2.0, True, "1.5", 10**30, -1, [1], {"n": 1}, "-3"])
+def test_a_message_with_a_bad_since_is_refused_not_stored_then_misreported(
+    app, client, redis_client, since
+):
+    """Before: a huge `since` stored the message, failed reading it back, and answered
+    `stored: false`; a float or true was silently taken as a whole number."""
+    token = chat_token(app)
+    response = client.post("/chat/api/messages",
+                           json={"token": token, "text": "they took my passport", "since": since})
+    assert response.status_code == 400, (since, response.get_json())
+    assert response.get_json()["error"] == "bad_since"
+    assert conversations(redis_client) == 0  # refused before anything was stored
+
+
+def test_a_since_that_fits_reads_from_there(app, client):
+    token = chat_token(app)
+    first = client.post("/chat/api/messages", json={"token": token, "text": "hello", "since": 0})
+    assert first.status_code == 200 and first.get_json()["next"] == 2
+    for since, lines in ((" 1 ", 1), ("2", 0), (2, 0), (None, 2), (1_000_000_000, 2)):
+        query = {"token": token} | ({"since": since} if since is not None else {})
+        body = client.get("/chat/api/messages", query_string=query).get_json()
+        assert len(body["entries"]) == lines, (since, body)  # past the end: all again, reset
+
+
+@SETTINGS
+@given(since=st.text(max_size=30) | st.integers().map(str) | st.floats().map(str))
+def test_a_poll_never_500s_whatever_since(app, client, redis_client, since):
+    token = chat_token(app)
+    response = client.get("/chat/api/messages", query_string={"token": token, "since": since})
+    assert response.status_code in (200, 400), (since, response.status_code)
+    if response.status_code == 200:
+        assert 0 <= int(since) <= 10**9
