@@ -167,6 +167,15 @@ def test_a_cookie_saved_before_logout_no_longer_works(app, staff):
     assert thief.get("/console/api/queue").status_code == 401
 
 
+def test_logging_in_again_ends_the_session_it_replaces(app, staff):
+    alice = logged_in(app, "alice")
+    cookie = saved_cookie(alice)
+    data = {"name": "bob", "password": PASSWORD, "csrf_token": token(alice, "/console/")}
+    assert alice.post("/console/login", data=data).status_code == 302
+    assert replayed(app, cookie).get("/console/").status_code == 302
+    assert "bob" in page(alice, "/console/")
+
+
 def test_admin_ends_every_session_of_another_operator(app, staff):
     bob_laptop, bob_phone = logged_in(app, "bob"), logged_in(app, "bob")
     alice, root = logged_in(app, "alice"), logged_in(app, "root")

@@ -104,6 +104,8 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("console/login.html", error=error, name=name), 401
 
     limits.succeed(r, name, address, cfg["LOGIN_WINDOW_SECONDS"])
+    if current_user.is_authenticated:  # logging in again ends the session it replaces
+        sessions.end(r, current_user.name, session.get("sid"))
     session.clear()  # no state carried over from before the login
     login_user(Operator(account))
     session.permanent = True
