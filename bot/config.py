@@ -33,6 +33,12 @@ class Config:
     TWILIO_ACCOUNT_SID: str = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))
     # Number (or Messaging Service SID) that operator replies are sent from.
     TWILIO_FROM: str = field(default_factory=lambda: _env("TWILIO_FROM"))
+    # WhatsApp sender (whatsapp:+1415... or a Messaging Service SID) and the Content SID (HX...)
+    # of the approved template sent when the 24-hour window has closed.
+    TWILIO_WHATSAPP_FROM: str = field(default_factory=lambda: _env("TWILIO_WHATSAPP_FROM"))
+    TWILIO_WHATSAPP_TEMPLATE_SID: str = field(
+        default_factory=lambda: _env("TWILIO_WHATSAPP_TEMPLATE_SID")
+    )
     # Base URL of Twilio's REST API; tests point it at a local server.
     TWILIO_API_BASE: str = field(default_factory=lambda: _env("TWILIO_API_BASE"))
     # Seconds to wait for Twilio's REST API before retrying an operator SMS.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.datafiles import DataError
-from bot.replies import Replies, load_responses
+from bot.replies import Replies, load_interpreter_lines, load_responses
 
 if TYPE_CHECKING:
     from bot.triage.classify import Classifier
@@ -49,6 +49,7 @@ class Content:
         self.check_every = check_every
         self.classifier: Classifier | None = None
         self.replies: Replies | None = None
+        self.interpreters: dict[str, str] = {}  # interpreter line per language without replies
         self.errors: list[str] = []
         self._stamp: tuple = ()
         self._checked = 0.0
@@ -65,6 +66,10 @@ class Content:
             errors.append(f"classifier: {exc}")
         try:
             self.replies = load_responses(self.responses_dir)
+        except (DataError, OSError) as exc:
+            errors.append(str(exc))
+        try:
+            self.interpreters = load_interpreter_lines(self.responses_dir)
         except (DataError, OSError) as exc:
             errors.append(str(exc))
         for error in errors:

@@ -14,7 +14,7 @@ from typing import Any
 from bot import flood, optout, store
 from bot.content import Content
 from bot.journal import Journal
-from bot.replies import Numbers, reply_text
+from bot.replies import Numbers, interpreter_line, reply_text
 from bot.safety import looks_dangerous, safe_reply
 from bot.smstext import smart_encode
 from bot.triage.classify import Classification
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one message
 CRITICAL = contract().critical
+TWILIO_CHANNELS = frozenset({"sms", "whatsapp"})  # where Twilio's keywords (STOP, HELP) apply
 
 
 @dataclass
@@ -63,18 +64,20 @@ class TriageLine:
         now: float | None = None,
         language_hint: str | None = None,
         message_id: str | None = None,
+        media: list[dict[str, str]] | None = None,
     ) -> Outcome:
-        """Answer one message from `address` on `channel` ("sms" or "web").
+        """Answer one message from `address` on `channel` ("sms", "whatsapp" or "web").
 
         `language_hint` (the browser's language) stands in for a new conversation's language;
         `message_id` (Twilio's MessageSid) lets a journalled turn be replayed once however often
-        Twilio retried it.
+        Twilio retried it; `media` lists photos and voice notes (type and URL).
         """
         body = (text or "")[:MAX_BODY]
         cid = f"{channel}:{address}"
         try:
             return self._receive(
-                channel, address, cid, body, now or time.time(), language_hint, message_id
+                channel, address, cid, body, now or time.time(), language_hint, message_id,
+                media or [],
             )
         except Exception:
             log.exception("inbound message failed; sending the built-in reply")
@@ -96,6 +99,7 @@ class TriageLine:
         now: float,
         hint: str | None,
         message_id: str | None,
+        media: list[dict[str, str]],
     ) -> Outcome:
         self.content.refresh()
         sent = 0  # this conversation's messages in the flood window
@@ -118,7 +122,7 @@ class TriageLine:
         else:
             result = classifier.classify(body, conversation_language=state.language or hint)
         intent, language = result.intent, result.language
-        keyword = optout.keyword(body) if channel == "sms" else None
+        keyword = optout.keyword(body) if channel in TWILIO_CHANNELS else None
 
         chosen = None
         if intent == "language" and result.switch_to:
@@ -126,7 +130,8 @@ class TriageLine:
         reply_language = chosen or state.chosen_language or language
 
         opt_out: bool | None = None
-        key: str | None = intent
+        # a photo or voice note without text: people who cannot type send them
+        key: str | None = "media" if media and not body.strip() else intent
         if keyword == "stop":
             intent, opt_out = "stop", True
             key = None if state.opted_out else "stop"  # one confirmation only
@@ -151,16 +156,22 @@ class TriageLine:
                 key = likeliest
             elif "{emergency}" not in replies["en"].get(key, ""):
                 key = "help"
+        interpreter = None  # for a language without replies: once per conversation
+        if key and reply_language not in replies and not state.interpreter_offered:
+            interpreter = interpreter_line(replies, self.content.interpreters, reply_language)
         if key and classifier is None:
             reply = safe_reply(body, self.numbers.emergency)
         else:
-            reply = reply_text(replies, key, reply_language, self.numbers) if key else None
+            reply = reply_text(replies, key, reply_language, self.numbers, interpreter) \
+                if key else None
         if reply and channel == "sms":
             reply = smart_encode(reply)
 
         priority = result.priority
         if state.status == "open":
             priority = store.higher_priority(state.priority, priority)
+        if media:
+            priority = store.higher_priority(priority, "high")  # a person must look or listen
         if state.blocked and intent not in CRITICAL:
             priority = "low"  # a critical message is critical whoever sends it
 
@@ -175,7 +186,8 @@ class TriageLine:
             {"confidence": round(result.confidence, 3), "matched": result.matched,
              "top": [list(t) for t in result.top]}
             | ({"doubt": True} if result.doubt else {})
-            | ({"flood": sent} if sent > flood.LIMIT else {}),
+            | ({"flood": sent} if sent > flood.LIMIT else {})
+            | ({"media": media} if media else {}),
         )
         outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
         turn = {
@@ -190,6 +202,7 @@ class TriageLine:
             "opt_out": opt_out,
             "chosen_language": chosen,
             "held_alert": bool(state.claimed_by and intent in CRITICAL),
+            "interpreter_offered": bool(interpreter and reply),
         }
         stored = self.keep(turn, state if storage_ok else None)
         return Outcome(reply, intent, priority, reply_language, stored, cid)
@@ -237,6 +250,7 @@ class TriageLine:
             opt_out=turn["opt_out"],
             chosen_language=turn["chosen_language"],
             markers=markers,
+            interpreter_offered=bool(turn.get("interpreter_offered")),
         )
         if turn.get("held_alert"):
             store.raise_alert(self.redis, cid, turn["inbound"]["intent"], turn["inbound"]["ts"])

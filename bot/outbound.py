@@ -18,7 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot import store
-from bot.sms import verify_twilio_signature
+from bot.sms import sender_and_channel, verify_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("outbound", __name__)
@@ -88,9 +88,13 @@ class Outbound:
         attempts: int = 4,
         backoff: float = 0.5,
         retention_seconds: int = 30 * 86400,
+        whatsapp_from: str = "",
+        whatsapp_template: str = "",
     ) -> None:
         self.redis = redis
         self.from_ = from_
+        self.whatsapp_from = whatsapp_from
+        self.whatsapp_template = whatsapp_template
         self.status_url = status_url
         self.attempts = attempts
         self.backoff = backoff
@@ -111,12 +115,26 @@ class Outbound:
             status_url=f"{public}/sms/status" if public else "",
             timeout=float(config.get("TWILIO_TIMEOUT") or 5),
             retention_seconds=int(config.get("RETENTION_DAYS") or 30) * 86400,
+            whatsapp_from=config.get("TWILIO_WHATSAPP_FROM", ""),
+            whatsapp_template=config.get("TWILIO_WHATSAPP_TEMPLATE_SID", ""),
         )
 
-    def send(self, cid: str, to: str, body: str, *, key: str) -> str:
-        """Send `body` to `to` once per `key`; return Twilio's message SID. :raise OutboundError:"""
-        if not (self.client.username and self.client.password and self.from_):
-            raise OutboundError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM)")
+    def send(self, cid: str, to: str, body: str, *, key: str, template: bool = False) -> str:
+        """Send `body` to `to` once per `key`; return Twilio's message SID. :raise OutboundError:
+
+        A `whatsapp:` conversation goes from TWILIO_WHATSAPP_FROM; `template` sends the approved
+        template (TWILIO_WHATSAPP_TEMPLATE_SID) instead of free text, as WhatsApp requires more
+        than 24 hours after the person's last message.
+        """
+        whatsapp = cid.startswith("whatsapp:")
+        sender = self.whatsapp_from if whatsapp else self.from_
+        if not (self.client.username and self.client.password and sender):
+            raise OutboundError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM"
+                                + ("/WHATSAPP_FROM)" if whatsapp else ")"))
+        if template and not self.whatsapp_template:
+            raise OutboundError("no WhatsApp template is configured (TWILIO_WHATSAPP_TEMPLATE_SID)")
+        if whatsapp:
+            to = to if to.startswith("whatsapp:") else f"whatsapp:{to}"
         marker = sent_key(cid, key)
         try:
             claimed = self.redis.set(marker, PENDING, nx=True, ex=self.retention_seconds)
@@ -128,7 +146,7 @@ class Outbound:
                 return previous  # already sent: hand back the same SID, send nothing
             raise OutboundError("this message is already being sent")
         try:
-            sid = self._create(to, body)
+            sid = self._create(to, body, sender, self.whatsapp_template if template else "")
         except OutboundError:
             self.redis.delete(marker)  # nothing went out (as far as Twilio told us): may retry
             raise
@@ -139,13 +157,17 @@ class Outbound:
             log.exception("sent %s but could not record it", sid)
         return sid
 
-    def _create(self, to: str, body: str) -> str:
+    def _create(self, to: str, body: str, sender: str, content_sid: str = "") -> str:
         """POST Messages.json, retrying 5xx, 429 and timeouts with exponential backoff."""
-        params: dict[str, Any] = {"to": to, "body": body}
-        if self.from_.startswith("MG"):
-            params["messaging_service_sid"] = self.from_
+        params: dict[str, Any] = {"to": to}
+        if content_sid:
+            params["content_sid"] = content_sid  # a WhatsApp template approved by Meta
         else:
-            params["from_"] = self.from_
+            params["body"] = body
+        if sender.startswith("MG"):
+            params["messaging_service_sid"] = sender
+        else:
+            params["from_"] = sender
         if self.status_url:
             params["status_callback"] = self.status_url
         last: Exception | None = None
@@ -194,7 +216,10 @@ def status_callback() -> Response:
     if status in ("failed", "undelivered"):
         log.warning("operator SMS %s %s (error %s)", sid, status, request.form.get("ErrorCode"))
     try:
-        current_app.extensions["outbound"].record_status(f"sms:{to}", sid, status, known=True)
+        channel, number = sender_and_channel(to)
+        current_app.extensions["outbound"].record_status(
+            f"{channel}:{number}", sid, status, known=True
+        )
     except Exception:
         log.exception("could not record the delivery status of %s", sid)
         return Response("", status=503)

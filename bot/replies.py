@@ -80,8 +80,28 @@ class Numbers:
     crisis: str = "988"
 
 
-def reply_text(replies: Replies, key: str, language: str, numbers: Numbers) -> str:
-    """The reply for `key` in `language`; other languages get English plus the interpreter line."""
+def load_interpreter_lines(directory: Path) -> dict[str, str]:
+    """`responses/interpreters/lines.yaml`: per language without replies, one sentence in that
+    language saying the hotline has interpreters. Empty if the file is absent."""
+    path = Path(directory) / "interpreters" / "lines.yaml"
+    if not path.is_file():
+        return {}
+    doc = load_file(path)
+    lines = doc.get("lines") if isinstance(doc, dict) else None
+    if not isinstance(lines, dict):
+        raise DataError(path, "expected a mapping with a 'lines' mapping", 1)
+    return {str(k): " ".join(str(v).split()) for k, v in lines.items()}
+
+
+def reply_text(
+    replies: Replies,
+    key: str,
+    language: str,
+    numbers: Numbers,
+    interpreter: str | None = None,
+) -> str:
+    """The reply for `key` in `language`. A language without replies gets English, followed by
+    `interpreter` (the interpreter line, in that language when we have it) when given."""
     fill = {
         "emergency": numbers.emergency,
         "crisis": numbers.crisis,
@@ -91,5 +111,10 @@ def reply_text(replies: Replies, key: str, language: str, numbers: Numbers) -> s
     if language in replies:
         texts = replies[language]
         return texts.get(key, replies["en"][key]).format(**fill)
-    english = replies["en"]
-    return f"{english[key]} {english['interpretation']}".format(**fill)
+    english = replies["en"][key]
+    return (f"{english} {interpreter}" if interpreter else english).format(**fill)
+
+
+def interpreter_line(replies: Replies, lines: dict[str, str], language: str) -> str:
+    """The interpreter line for a language without replies: its own if known, else English."""
+    return lines.get(language) or replies["en"]["interpretation"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
@@ -76,10 +77,35 @@ def claim(sid: str) -> tuple[bool, str | None]:
         return True, None
 
 
+WHATSAPP_PREFIX = "whatsapp:"
+MAX_MEDIA = 10  # Twilio sends at most 10 media items per message
+
+
+def sender_and_channel(raw: str) -> tuple[str, str]:
+    """("whatsapp", "+1555...") for a WhatsApp sender (`From: whatsapp:+1555...`), else
+    ("sms", the number): WhatsApp is a channel of its own, with its own conversation."""
+    raw = raw.strip() or "unknown"
+    if raw.lower().startswith(WHATSAPP_PREFIX):
+        return "whatsapp", raw[len(WHATSAPP_PREFIX):]
+    return "sms", raw
+
+
+def media_of(form: Any) -> list[dict[str, str]]:
+    """The photos, audio and voice notes of a message: type and Twilio's URL (not fetched)."""
+    try:
+        count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    items = ({"type": form.get(f"MediaContentType{i}", ""), "url": form.get(f"MediaUrl{i}", "")}
+             for i in range(count))
+    return [item for item in items if item["url"]]
+
+
 @bp.post("/sms")
 def inbound_sms() -> Response:
-    """Answer an inbound SMS. Twilio may send the same `MessageSid` again (a retry after a slow
-    answer, or its fallback URL): it is stored once and every copy gets the same reply."""
+    """Answer an inbound SMS or WhatsApp message (Twilio uses the same webhook for both).
+    Twilio may send the same `MessageSid` again (a retry after a slow answer, or its fallback
+    URL): it is stored once and every copy gets the same reply."""
     verify_twilio_signature()
     body = request.form.get("Body", "")
     emergency = current_app.config["EMERGENCY_NUMBER"]
@@ -90,9 +116,11 @@ def inbound_sms() -> Response:
             return twiml(smart_encode(safe_reply(body, emergency)))
         return twiml(earlier_reply or None)
     try:
-        sender = request.form.get("From", "").strip() or "unknown"
+        channel, sender = sender_and_channel(request.form.get("From", ""))
         line: TriageLine = current_app.extensions["line"]
-        outcome = line.receive("sms", sender, body, message_id=sid or None)
+        outcome = line.receive(
+            channel, sender, body, message_id=sid or None, media=media_of(request.form)
+        )
     except Exception:
         log.exception("SMS webhook failed; answering with the built-in reply")
         return twiml(smart_encode(safe_reply(body, emergency)))

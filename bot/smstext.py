@@ -36,9 +36,15 @@ def is_gsm7(text: str) -> bool:
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
 
 
+# Stripping marks from more than this share of the characters loses meaning (Vietnamese tones).
+MAX_STRIPPED = 0.08
+
+
 @lru_cache(maxsize=512)  # replies come from a small set of texts
 def smart_encode(text: str) -> str:
-    """Replace characters outside GSM-7 by close GSM-7 ones (á -> a); keep the rest."""
+    """GSM-7 lookalikes for the few characters outside GSM-7 (’ -> ', á -> a), so the reply
+    costs half the segments; the text unchanged when that would not make it GSM-7 or would
+    strip marks from many letters (a Vietnamese or Polish reply is sent as written)."""
     out = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
@@ -50,7 +56,11 @@ def smart_encode(text: str) -> str:
                 c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c)
             )
             out.append(base if base and all(c in GSM7_BASIC for c in base) else ch)
-    return "".join(out)
+    encoded = "".join(out)
+    stripped = sum(1 for a, b in zip(text, out, strict=True) if a != b and a not in _SMART)
+    if not is_gsm7(encoded) or stripped > MAX_STRIPPED * len(text):
+        return text
+    return encoded
 
 
 def segments(text: str) -> int:

@@ -81,6 +81,7 @@ class State:
     count: int = 0
     waiting_since: float | None = None
     last_in_ts: float | None = None
+    interpreter_offered: bool = False  # the interpreter line was sent in this conversation
 
 
 @dataclass
@@ -129,6 +130,7 @@ def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
         count=int(h.get("count") or 0),
         waiting_since=float(h["waiting_since"]) if h.get("waiting_since") else None,
         last_in_ts=float(h["last_in_ts"]) if h.get("last_in_ts") else None,
+        interpreter_offered=h.get("interpreter_offered") == "1",
     )
 
 
@@ -164,11 +166,14 @@ def record_turn(
     retention_seconds: int,
     opt_out: bool | None = None,
     chosen_language: str | None = None,
+    markers: dict[str, str] | None = None,
+    interpreter_offered: bool = False,
 ) -> None:
     """Store one inbound message and the bot's reply, update the session and the queue.
 
     One pipelined round trip. `priority` is the conversation's new priority (never lower than
-    before while it is open); `opt_out` True/False sets or clears the opt-out.
+    before while it is open); `opt_out` True/False sets or clears the opt-out; `markers` are
+    keys set in the same round trip (a replayed turn's id, kept two days).
     """
     cid = state.cid
     now = inbound.ts
@@ -188,6 +193,8 @@ def record_turn(
     }
     if chosen_language:
         fields["chosen_language"] = chosen_language
+    if interpreter_offered:
+        fields["interpreter_offered"] = "1"
     if not state.exists:
         fields["created"] = repr(now)
     pipe = r.pipeline(transaction=False)

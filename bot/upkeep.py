@@ -111,8 +111,8 @@ def send_alert_reply(
     replies = line.content.replies
     text = reply_text(replies, intent, language, line.numbers)
     meta: dict[str, Any] = {"held_alert": True}
-    if conv.get("channel") == "sms":
-        text = smart_encode(text)
+    if conv.get("channel") in ("sms", "whatsapp"):
+        text = smart_encode(text) if conv.get("channel") == "sms" else text
         try:
             meta["sid"] = outbound.send(cid, conv.get("address", ""), text,
                                         key=f"held-alert:{since!r}")

@@ -21,6 +21,8 @@ import pytest
 
 FROM = "+15559990000"
 PUBLIC_URL = "http://localhost"
+WHATSAPP_FROM = "whatsapp:+14155550100"
+TEMPLATE_SID = "HX" + "1" * 32
 UNSUBSCRIBED = "+15550000000"  # sends to it fail like Twilio's 21610 after a STOP
 _PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
 
@@ -135,7 +137,8 @@ def fake_twilio(app_config: dict[str, Any]) -> Iterator[FakeTwilio]:
     """A running fake Twilio API; the test's app sends operator SMS to it."""
     fake = FakeTwilio(app_config["TWILIO_ACCOUNT_SID"], app_config["TWILIO_AUTH_TOKEN"]).start()
     app_config.update(
-        TWILIO_API_BASE=fake.base, TWILIO_FROM=FROM, PUBLIC_URL=PUBLIC_URL, TWILIO_TIMEOUT=0.5
+        TWILIO_API_BASE=fake.base, TWILIO_FROM=FROM, PUBLIC_URL=PUBLIC_URL, TWILIO_TIMEOUT=0.5,
+        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, TWILIO_WHATSAPP_TEMPLATE_SID=TEMPLATE_SID,
     )
     yield fake
     fake.stop()

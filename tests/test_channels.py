@@ -1,0 +1,64 @@
+"""WhatsApp through the same Twilio webhook, and photos or voice notes without text."""
+
+from __future__ import annotations
+
+from bot import store
+from tests.conftest import HOTLINE, messages, reply
+from tests.fake_twilio import TEMPLATE_SID, WHATSAPP_FROM, fake_twilio  # noqa: F401 (fixture)
+
+WA_NUMBER = "+5215550001234"
+WA = f"whatsapp:{WA_NUMBER}"
+
+
+def test_whatsapp_is_a_channel_of_its_own(send_sms, redis_client):
+    text = reply(send_sms("necesito ayuda, mi patrón tiene mi pasaporte", sender=WA))
+    assert HOTLINE in text and ("á" in text or "í" in text)  # Unicode kept: no SMS segments here
+    conv = store.conversation(redis_client, f"whatsapp:{WA_NUMBER}")
+    assert (conv["channel"], conv["address"], conv["language"]) == ("whatsapp", WA_NUMBER, "es")
+    assert not store.conversation(redis_client, f"sms:{WA_NUMBER}")  # the SMS one is another
+    assert store.queue(redis_client)[0]["cid"] == f"whatsapp:{WA_NUMBER}"
+
+
+def test_opt_out_keywords_work_on_whatsapp(send_sms, redis_client):
+    send_sms("hola", sender=WA)
+    assert "START" in reply(send_sms("STOP", sender=WA))
+    assert messages(send_sms("hola otra vez", sender=WA)) == []
+    assert redis_client.exists(store.optout_key(f"whatsapp:{WA_NUMBER}"))
+
+
+def test_a_voice_note_without_text_is_acknowledged_and_queued_high(send_sms, redis_client):
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
+    text = reply(send_sms("", NumMedia="1", MediaContentType0="audio/ogg", MediaUrl0=url))
+    assert HOTLINE in text and "911" in text
+    cid = "sms:+15550001111"
+    (entry,) = [e for e in store.transcript(redis_client, cid) if e.direction == "in"]
+    assert entry.meta["media"] == [{"type": "audio/ogg", "url": url}]
+    assert store.conversation(redis_client, cid)["priority"] == "high"
+
+
+def test_media_is_acknowledged_in_the_conversation_language(send_sms, redis_client):
+    send_sms("hola, necesito ayuda por favor")
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM2/Media/ME2"
+    text = reply(send_sms("", NumMedia="1", MediaContentType0="image/jpeg", MediaUrl0=url))
+    assert "foto" in text.lower() or "mensaje" in text.lower(), text
+
+
+def test_a_held_whatsapp_conversation_gets_the_alert_reply_on_whatsapp(
+    fake_twilio, app, send_sms, monkeypatch  # noqa: F811
+):
+    monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)
+    send_sms("hello", sender=WA)
+    store.claim(app.redis, f"whatsapp:{WA_NUMBER}", "alice")
+    assert messages(send_sms("he has a gun, he is going to kill me", sender=WA)) == []
+    app.extensions["upkeep"].run_once()
+    (sent,) = fake_twilio.messages
+    assert (sent["To"], sent["From"]) == (WA, WHATSAPP_FROM)
+    assert "911" in sent["Body"]
+
+
+def test_the_template_goes_out_as_a_content_sid(fake_twilio, app):  # noqa: F811
+    outbound = app.extensions["outbound"]
+    outbound.send(f"whatsapp:{WA_NUMBER}", WA_NUMBER, "", key="t1", template=True)
+    (sent,) = fake_twilio.messages
+    assert (sent["To"], sent["ContentSid"]) == (WA, TEMPLATE_SID)
+    assert "Body" not in sent
