@@ -128,7 +128,7 @@ def _nodes(r: Any) -> list[Any]:
     """A client per server: every node of a cluster (replicas keep an append-only file too)."""
     get_nodes = getattr(r, "get_nodes", None)  # RedisCluster only
     if get_nodes is None:
-        return [getattr(r, "client", r)]  # bot.breaker.GuardedRedis wraps the plain client
+        return [r]
     return [node.redis_connection for node in get_nodes() if node.redis_connection]
 
 

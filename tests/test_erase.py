@@ -140,6 +140,28 @@ def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
     assert naming(r, DIGITS) == []
 
 
+def test_an_erase_during_a_rewrite_rewrites_again_after_it(app_config, aof_valkey):
+    """A rewrite already running copies the data as it was before the erase: when it ends,
+    the erase asks for another."""
+    app = create_app({**app_config, "REDIS_URL": aof_valkey.url})
+    r = redis.Redis.from_url(aof_valkey.url)
+    client = app.test_client()
+    for n in range(10):
+        sms(client, f"{SECRET} {n}")
+    before = aof_rewrites(r)
+    r.config_set("rdb-key-save-delay", 100_000)  # 0.1 s a key: the rewrite takes a while
+    r.bgrewriteaof()
+    r.config_set("rdb-key-save-delay", 0)
+    assert r.info("persistence")["aof_rewrite_in_progress"]
+    store.erase(app.redis, CID)
+    deadline = time.monotonic() + 30
+    while r.info("persistence")["aof_rewrites"] < before + 2 or \
+            SECRET.encode() in aof_text(aof_valkey.directory):
+        assert time.monotonic() < deadline, r.info("persistence")
+        time.sleep(0.1)
+    assert DIGITS.encode() not in aof_text(aof_valkey.directory)
+
+
 def test_erase_keeps_the_opt_out_and_nothing_else(fake_twilio, app, redis_client):  # noqa: F811
     root, ref = a_whole_conversation(app, fake_twilio)
     sms(app.test_client(), "STOP")
