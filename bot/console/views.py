@@ -124,9 +124,9 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
     holder = row.get("claimed_by") or None
     address = row.get("address") or cid.partition(":")[2]
     mine = holder == actor()
-    channel = "web" if cid.startswith("web:") else "sms"
+    channel = cid.partition(":")[0]  # sms, whatsapp or web
     # A web-chat token is the person's key to their chat: nobody needs to see it whole.
-    full = mine and channel == "sms"
+    full = mine and channel in PHONE_CHANNELS
     return {
         "ref": ref,
         "url": url_for("console.conversation_page", ref=ref),
@@ -254,6 +254,17 @@ def why(entry: store.Entry) -> str:
     return f"read as {top}{doubt}"
 
 
+PHONE_CHANNELS = ("sms", "whatsapp")
+PHONE_PREFIXES = ("sms:", "whatsapp:")
+WHATSAPP_WINDOW = 24 * 3600  # free text only this long after the person's last message
+
+
+def whatsapp_window_closed(cid: str, conv: dict[str, str], now: float) -> bool:
+    """WhatsApp allows free text only within 24 hours of the person's last message."""
+    last = float(conv.get("last_in_ts") or 0)
+    return cid.startswith("whatsapp:") and now - last > WHATSAPP_WINDOW
+
+
 def stale(conv: dict[str, str], now: float) -> bool:
     """True when the person's last message is older than the safe reply window."""
     last = float(conv.get("last_in_ts") or 0)
@@ -264,7 +275,7 @@ def entries(cid: str) -> list[dict[str, Any]]:
     """The transcript, with Twilio's latest delivery status on operator SMS."""
     delivery: dict[str, str] = {}
     outbound = current_app.extensions.get("outbound")
-    if cid.startswith("sms:") and outbound is not None and hasattr(outbound, "delivery"):
+    if cid.startswith(PHONE_PREFIXES) and outbound is not None:
         try:
             delivery = outbound.delivery(cid)
         except Exception:
@@ -289,6 +300,7 @@ def render_conversation(
         entries=entries(cid),
         opted_out=bool(redis().exists(store.optout_key(cid))),
         stale=stale(conv, now),
+        window_closed=whatsapp_window_closed(cid, conv, now),
         safe_minutes=current_app.config["SAFE_REPLY_MINUTES"],
         draft=draft,
         error=error,
@@ -388,9 +400,11 @@ def close(ref: str) -> Response:
 @bp.post("/c/<ref>/reply")
 @login_required
 def reply(ref: str) -> Response | tuple[str, int]:
-    """Send the operator's text to the person (SMS or web chat) and add it to the transcript."""
+    """Send the operator's text to the person (SMS, WhatsApp or web chat) and add it to the
+    transcript. `template=yes` sends the approved WhatsApp template instead of the text."""
     cid, conv = lookup(ref)
-    text = request.form.get("text", "").strip()
+    template = cid.startswith("whatsapp:") and request.form.get("template") == "yes"
+    text = "" if template else request.form.get("text", "").strip()
     key = request.form.get("key", "")
 
     def refuse(message: str, status: int) -> tuple[str, int]:
@@ -402,7 +416,14 @@ def reply(ref: str) -> Response | tuple[str, int]:
         return refuse("This conversation is closed: it cannot be messaged.", 409)
     if redis().exists(store.optout_key(cid)):
         return refuse("This number has opted out (STOP): it cannot be messaged.", 403)
-    if not text:
+    if whatsapp_window_closed(cid, conv, time.time()) and not template:
+        return refuse(
+            "More than 24 hours since the person's last WhatsApp message: WhatsApp allows only "
+            "the approved template now. Send the template; free text works again once they "
+            "answer.",
+            409,
+        )
+    if not text and not template:
         return refuse("The reply is empty.", 400)
     if len(text) > MAX_REPLY:
         return refuse(f"The reply is longer than {MAX_REPLY} characters.", 400)
@@ -421,19 +442,23 @@ def reply(ref: str) -> Response | tuple[str, int]:
         return back(ref)
 
     meta: dict[str, Any] = {}
-    if cid.startswith("sms:"):
+    if cid.startswith(PHONE_PREFIXES):
         outbound = current_app.extensions.get("outbound")
         try:
             if outbound is None:
                 raise RuntimeError("outbound SMS is not configured")
             meta["sid"] = outbound.send(
-                cid=cid, to=conv.get("address") or cid[4:], body=text, key=f"op:{key}"
+                cid=cid, to=conv.get("address") or cid.partition(":")[2], body=text,
+                key=f"op:{key}", template=template,
             )
         except Exception as exc:
             log.exception("operator reply to %s failed", privacy.mask(cid))
             redis().delete(lock)
             note("reply_failed", ref, cid, conv, note=type(exc).__name__)
-            return refuse(f"The SMS could not be sent ({exc}). Nothing was delivered.", 502)
+            return refuse(f"The message could not be sent ({exc}). Nothing was delivered.", 502)
+    if template:
+        meta["template"] = True
+        text = "(WhatsApp template sent: it asks the person to write back)"
     entry = store.Entry("out", f"operator:{actor()}", text, meta=meta or None)
     store.append_entry(redis(), cid, entry, retention())
     if conv.get("alert"):
