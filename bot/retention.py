@@ -41,7 +41,9 @@ SCAN_COUNT = 1000
 # transcript, delivery reports); shorter ones (flood counters, rate limits) expire on their own.
 LONG_LIVED_MS = 3 * 86400 * 1000
 _GLOB = re.compile(r"([\\*?\[\]])")
-_TAG = re.compile(r"^[^{}]*\{((?:sms|web):[^{}]+)\}[^{}]*$")
+# A conversation id is CHANNEL:ADDRESS (sms:, whatsapp:, web:); other tags ({NAME}) have no colon.
+_CID = r"[a-z]+:[^{}]+"
+_TAG = re.compile(r"^[^{}]*\{(" + _CID + r")\}[^{}]*$")
 
 # KEYS[1] the conversation hash, KEYS[2..] other keys of the same conversation (same slot).
 # ARGV: retention ms, long-lived ms. If the conversation is gone, its other keys go too. A
@@ -206,7 +208,7 @@ def sweep_indexes(r: Any) -> int:
         if conversation_of(index) is not None:
             continue
         members = [(_text(m), s) for m, s in r.zrange(index, 0, -1, withscores=True)]
-        members = [(m, s) for m, s in members if m.startswith(("sms:", "web:"))]
+        members = [(m, s) for m, s in members if re.fullmatch(_CID, m)]
         for start in range(0, len(members), SCAN_COUNT):
             batch = members[start:start + SCAN_COUNT]
             pipe = r.pipeline(transaction=False)
