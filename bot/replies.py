@@ -31,6 +31,7 @@ REQUIRED_KEYS = (
     "thanks",
     "unknown",
     "interpretation",
+    "media",
 )
 Replies = dict[str, dict[str, str]]
 
