@@ -246,3 +246,26 @@ def test_a_poll_never_500s_whatever_since(app, client, redis_client, since):
     assert response.status_code in (200, 400), (since, response.status_code)
     if response.status_code == 200:
         assert 0 <= int(since) <= 10**9
+
+
+# --- the console queue's `?page=` (an offset into the queue) ----------------------------------
+
+BAD_PAGES = ["abc", "-5", "0", "1.5", "1e3", "", "99999999999999999999", "1000001", "٢"]
+
+
+def test_a_console_page_that_does_not_fit_is_400_with_a_reason(app):
+    """Before: a huge page number was a 500 (Redis refused the offset); "abc" or "-5" quietly
+    showed page 1."""
+    from bot import accounts
+    from tests.test_console import PASSWORD, logged_in
+
+    accounts.create(app.redis, "alice", PASSWORD)
+    alice = logged_in(app, "alice")
+    for page in BAD_PAGES:
+        api = alice.get("/console/api/queue", query_string={"page": page})
+        assert api.status_code == 400, (page, api.status_code)
+        assert api.get_json()["error"] == "bad_page" and "'page'" in api.get_json()["message"]
+        html = alice.get("/console/", query_string={"page": page})
+        assert html.status_code == 400 and "must be a whole number" in html.get_data(as_text=True)
+    for page in ("1", "2", " 3 ", "1000000"):  # past the last page: an empty page, not an error
+        assert alice.get("/console/api/queue", query_string={"page": page}).status_code == 200

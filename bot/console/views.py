@@ -148,9 +148,22 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
     }
 
 
+MAX_PAGE = 1_000_000
+
+
 def requested_page() -> int:
-    """`?page=N` (1 when absent or not a number)."""
-    return max(1, request.args.get("page", 1, type=int))
+    """`?page=N`, a whole number from 1 (1 when absent); anything else is answered 400 with the
+    reason (JSON for the API), never read as page 1 nor passed on to Redis."""
+    raw = request.args.get("page", "1").strip()
+    if re.fullmatch(r"[0-9]{1,7}", raw) and 1 <= int(raw) <= MAX_PAGE:
+        return int(raw)
+    reason = f"'page' must be a whole number from 1 to {MAX_PAGE:,}."
+    if request.path.startswith("/console/api/"):
+        refusal = jsonify(error="bad_page", message=reason)
+        refusal.status_code = 400
+        abort(refusal)
+    abort(Response(render_template("console/error.html", code=400, title="Bad request",
+                                   message=reason), 400))
 
 
 def queue_view(page: int) -> dict[str, Any]:
