@@ -195,8 +195,9 @@ def _align(r: Any, groups: dict[str, list[str]], retention_seconds: int) -> int:
         return 0
     pipe = r.pipeline(transaction=False)
     for cid, keys in groups.items():
-        pipe.eval(_ALIGN, 1 + len(keys), store.conv_key(cid), *keys,
-                  retention_seconds * 1000, LONG_LIVED_MS)
+        # execute_command: redis-py's cluster pipeline blocks `eval`, yet routes EVAL by its keys
+        pipe.execute_command("EVAL", _ALIGN, 1 + len(keys), store.conv_key(cid), *keys,
+                             retention_seconds * 1000, LONG_LIVED_MS)
     return sum(int(n) for n in pipe.execute())
 
 
@@ -220,7 +221,7 @@ def sweep_indexes(r: Any) -> int:
                 continue
             pipe = r.pipeline(transaction=False)
             for cid, score in gone:
-                pipe.eval(_ZREM_IF_UNCHANGED, 1, index, cid, repr(score))
+                pipe.execute_command("EVAL", _ZREM_IF_UNCHANGED, 1, index, cid, repr(score))
             removed += sum(int(n) for n in pipe.execute())
     return removed
 

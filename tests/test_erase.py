@@ -196,6 +196,18 @@ def test_erase_on_a_cluster_scans_every_primary(cluster_app, cluster_client):  #
         assert store.transcript(cluster_client, f"sms:{number}")  # the others are untouched
 
 
+def test_the_sweep_on_a_cluster(cluster_app, cluster_client):  # noqa: F811
+    client = cluster_app.test_client()
+    numbers = [f"+1555200{n:04d}" for n in range(6)]
+    for number in numbers:
+        sms(client, SECRET, sender=number)
+    cluster_client.delete(store.conv_key(f"sms:{numbers[0]}"))  # as if it had expired
+    counts = retention.sweep(cluster_app.redis, 30 * 86400)
+    assert counts["members"] == 1 and counts["keys"] >= 2
+    assert naming(cluster_client, numbers[0][2:]) == []
+    assert {row["cid"] for row in store.queue(cluster_client)} == {f"sms:{n}" for n in numbers[1:]}
+
+
 # --- retention ---------------------------------------------------------------------------------
 
 
