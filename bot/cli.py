@@ -90,10 +90,11 @@ def evaluate(files: list[Path], noise: list[Path], as_json: bool) -> int:
 
 def sweep(out: TextIO) -> int:
     """Drop what expired conversations left in Redis (REDIS_URL, as the app reads it)."""
-    from bot import retention
+    from bot import envfile, retention
     from bot.config import Config
     from bot.redis_client import connect
 
+    envfile.load()  # the same .env as ./run
     config = Config()
     r = connect(config.REDIS_URL, config.DATA_DIR, config.REDIS_CLUSTER)
     counts = retention.sweep(r, config.RETENTION_DAYS * 86400)

@@ -191,6 +191,8 @@ def record_turn(
         "last_text": inbound.text[:500],
         "count": state.count + 1,
     }
+    if reopened or PRIORITY_RANK.get(priority, 2) < PRIORITY_RANK.get(state.priority, 2):
+        fields["priority_reason"] = priority_reason(inbound, priority)
     if chosen_language:
         fields["chosen_language"] = chosen_language
     if interpreter_offered:
@@ -215,6 +217,21 @@ def record_turn(
         pipe.set(key, value, ex=MESSAGE_SEEN_SECONDS)
     pipe.incr(VERSION)
     pipe.execute()
+
+
+def priority_reason(inbound: Entry, priority: str) -> str:
+    """Why a turn gave the conversation its priority (JSON, the hash field `priority_reason`):
+    the message, its intent, how the classifier read it and its confidence."""
+    meta = inbound.meta or {}
+    return json.dumps({
+        "priority": priority,
+        "text": inbound.text[:160],
+        "intent": inbound.intent or "",
+        "confidence": meta.get("confidence"),
+        "matched": meta.get("matched") or "",
+        "media": bool(meta.get("media")),
+        "ts": inbound.ts,
+    }, ensure_ascii=False)
 
 
 def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None:

@@ -47,3 +47,29 @@ def resolve(r: Any, ref: str) -> str | None:
 
 def forget(r: Any, ref: str) -> None:
     r.delete(ref_key(ref))
+
+
+TAG_LENGTH = 4
+
+
+def tag(ref: str) -> str:
+    """A short stable tag for a conversation (the start of its ref), shown beside its masked
+    number: two numbers that mask alike (`+1•••••0004`) still look different."""
+    return ref[:TAG_LENGTH]
+
+
+def distinct(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lengthen the `tag` of rows that would look the same (same `number` and `tag`, different
+    `ref`) until no two different conversations in `rows` look alike; returns `rows`."""
+    length = TAG_LENGTH
+    while True:
+        refs: dict[tuple[str, str], set[str]] = {}
+        for row in rows:
+            refs.setdefault((row["number"], row["tag"]), set()).add(row["ref"])
+        clashes = {look for look, found in refs.items() if len(found) > 1}
+        if not clashes or length >= max(len(row["ref"]) for row in rows):
+            return rows
+        length += 2
+        for row in rows:
+            if (row["number"], row["tag"]) in clashes:
+                row["tag"] = row["ref"][:length]

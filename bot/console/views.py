@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -27,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from bot import accounts, audit, store
-from bot.console import bp, privacy, sessions
+from bot.console import bp, phones, privacy, roster, sessions
 
 log = logging.getLogger(__name__)
 MAX_REPLY = 1600
@@ -145,7 +146,31 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
         "overdue": is_overdue(row, now),
         # a critical message came while an operator holds it: they must answer, or the bot will
         "alert": bool(row.get("alert")),
+        "tag": privacy.tag(ref),  # two numbers that mask alike still look different
+        "reason": priority_reason(row),
+        "ended_by": row.get("ended_by") or "",  # "person": the web chat's quick exit
     }
+
+
+def priority_reason(row: dict[str, str]) -> str:
+    """Why the conversation has its priority: the message that raised it, its intent and the
+    classifier's confidence ("" when not recorded)."""
+    try:
+        why = json.loads(row.get("priority_reason") or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(why, dict) or not why.get("intent"):
+        return ""
+    if why.get("media"):
+        how = "photo or voice note"
+    elif why.get("matched") == "model" and why.get("confidence") is not None:
+        how = f"{why['intent']} {float(why['confidence']):.0%}"
+    else:
+        how = f"{why['intent']} (rule)"
+    text = (why.get("text") or "").strip()
+    if len(text) > 80:
+        text = text[:79] + "…"
+    return f"“{text}” · {how}" if text else how
 
 
 MAX_PAGE = 1_000_000
@@ -177,7 +202,7 @@ def queue_view(page: int) -> dict[str, Any]:
     first_page_rows = rows if page == 1 else store.queue_page(redis(), 1, 0, urgent)
     refs = refs_for([row["cid"] for row in rows])
     now = time.time()
-    out = [summary(row["cid"], refs[row["cid"]], row, now) for row in rows]
+    out = privacy.distinct([summary(row["cid"], refs[row["cid"]], row, now) for row in rows])
     total = sum(counts.values())
     return {
         "rows": sorted(out, key=lambda s: not s["overdue"]),  # stable: keeps the queue's order
@@ -251,6 +276,7 @@ def entry_view(entry: store.Entry, delivery: dict[str, str] | None = None) -> di
         "intent": entry.intent or "",
         "priority": entry.priority or "",
         "why": why(entry),
+        "parts": phones.parts(entry.text),  # the text, its phone numbers as tel: links
     }
 
 
@@ -293,7 +319,8 @@ def entries(cid: str) -> list[dict[str, Any]]:
             delivery = outbound.delivery(cid)
         except Exception:
             log.exception("delivery status unavailable")
-    return [entry_view(e, delivery) for e in store.transcript(redis(), cid)]
+    lines = roster.merged(store.transcript(redis(), cid), roster.system_lines(redis(), cid))
+    return [entry_view(e, delivery) for e in lines]
 
 
 def render_conversation(
@@ -346,6 +373,7 @@ def conversation_api(ref: str) -> Response:
         changed=True,
         status=conv.get("status"),
         claimed_by=conv.get("claimed_by"),
+        ended_by=conv.get("ended_by") or "",
         entries=entries(cid),
     )
 
