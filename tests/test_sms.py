@@ -175,7 +175,7 @@ def test_the_webhook_sets_no_cookie(send_sms):
 
 
 def test_forwarded_headers_verify_when_proxies_are_trusted(app_config, redis_client):
-    app = create_app({**app_config, "TRUSTED_PROXIES": 1})
+    app = create_app({**app_config, "TRUSTED_PROXIES": 1, "TRUSTED_HOSTS": "line.example.org"})
     params = {"From": "+15550001111", "Body": "HELP"}
     headers = {
         "X-Twilio-Signature": sign("https://line.example.org/sms", params),
