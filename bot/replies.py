@@ -103,17 +103,19 @@ def reply_text(
 ) -> str:
     """The reply for `key` in `language`. A language without replies gets English, followed by
     `interpreter` (the interpreter line, in that language when we have it) when given."""
-    fill = {
-        "emergency": numbers.emergency,
-        "crisis": numbers.crisis,
-        "hotline": HOTLINE,
-        "textline": TEXTLINE,
-    }
     if language in replies:
         texts = replies[language]
-        return texts.get(key, replies["en"][key]).format(**fill)
+        return fill(texts.get(key, replies["en"][key]), numbers)
     english = replies["en"][key]
-    return (f"{english} {interpreter}" if interpreter else english).format(**fill)
+    return fill(f"{english} {interpreter}" if interpreter else english, numbers)
+
+
+def fill(text: str, numbers: Numbers) -> str:
+    """`text` with {emergency}, {crisis}, {hotline} and {textline} filled in (the reply files'
+    placeholders; also the console's canned answers)."""
+    return text.format(
+        emergency=numbers.emergency, crisis=numbers.crisis, hotline=HOTLINE, textline=TEXTLINE
+    )
 
 
 def interpreter_line(replies: Replies, lines: dict[str, str], language: str) -> str:

@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from bot import accounts, audit, store
-from bot.console import bp, phones, privacy, roster, sessions
+from bot.console import annotate, bp, phones, privacy, roster, sessions
 
 log = logging.getLogger(__name__)
 MAX_REPLY = 1600
@@ -149,6 +149,7 @@ def summary(cid: str, ref: str, row: dict[str, str], now: float) -> dict[str, An
         "tag": privacy.tag(ref),  # two numbers that mask alike still look different
         "reason": priority_reason(row),
         "ended_by": row.get("ended_by") or "",  # "person": the web chat's quick exit
+        "tags": annotate.tags_of(row),  # operators' own words, never shown to the person
     }
 
 
@@ -432,8 +433,15 @@ def close(ref: str) -> Response:
     if not may_manage(conv):
         flash(f"Only {conv['claimed_by']} or an admin can close this.", "error")
         return back(ref)
+    # the holder must say how it ended (issue 13); an admin, or anyone when nobody holds it, may
+    holder = conv.get("claimed_by") == actor()
+    wrap, problem = annotate.read_wrapup(request.form, required=holder)
+    if problem:
+        flash(problem, "error")
+        return back(ref)
     store.close(redis(), cid)
-    note("close", ref, cid, conv)
+    annotate.save_wrapup(redis(), cid, wrap, actor(), retention())
+    note("close", ref, cid, conv, note=annotate.wrapup_summary(wrap))
     flash("Conversation closed.", "ok")
     return redirect(url_for("console.queue_page"), code=303)
 

@@ -85,6 +85,13 @@
     a.href = r.url;
     a.textContent = r.number;
     num.appendChild(a);
+    (r.tags || []).forEach(function (t) {  // operators' tags (bot/console/notes.py)
+      num.appendChild(document.createTextNode(" "));
+      var tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = t;
+      num.appendChild(tag);
+    });
     cell(tr, r.last_text, "last");
     var wait = cell(tr, ago(now() - r.waiting_since), "wait");
     wait.dataset.since = r.waiting_since;
