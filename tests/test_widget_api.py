@@ -66,6 +66,17 @@ def test_browser_language_answers_a_first_bare_keyword(client):
     assert "We can help" in english
 
 
+def test_the_reply_says_its_language_so_the_widget_can_follow(client):
+    token = start(client)
+    assert say(client, token, "help").get_json()["language"] == "en"
+    spanish = say(client, token, "ayuda", since=2).get_json()
+    assert spanish["language"] == "es" and "Línea" in spanish["reply"]
+    # the browser's language stands in for a first bare keyword, and is reported back
+    hinted = client.post(f"{API}/messages", json={"token": start(client), "text": "HELP",
+                                                  "lang": "es"}).get_json()
+    assert hinted["language"] == "es"
+
+
 @pytest.mark.parametrize("text", ["he is going to hurt me", "HELP", "hi"])
 def test_same_priority_in_the_queue_as_sms(client, send_sms, redis_client, text):
     token = start(client)
@@ -288,9 +299,11 @@ def test_demo_page_embeds_the_widget_once_and_shows_the_numbers(app_config):
     page = create_app(app_config).test_client().get("/")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert html.count("<script") == 1
-    assert '<script src="/widget.js" defer></script>' in html
-    assert 'Call <a href="tel:112">112</a>' in html
+    # the widget once, and the page's own script (same origin: the CSP allows no inline one)
+    assert html.count("<script") == 2
+    assert '<script src="/widget.js" data-lang="en" defer></script>' in html
+    assert '<script src="/page.js" defer></script>' in html
+    assert 'Call <a href="tel:112" dir="ltr">112</a>' in html
     assert HOTLINE in html and "233733" in html and "traffickingresourcecenter.org" in html
     assert page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "no-referrer"

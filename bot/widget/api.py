@@ -208,21 +208,24 @@ def send() -> Response | tuple[Response, int, dict[str, str]]:
     if wait:
         return refuse_flood(text, wait)
     cid = f"web:{token}"
+    language = None  # the reply's language: the widget follows it
     try:
         hint = data.get("lang") if data.get("lang") in UI_LANGUAGES else None
         outcome = current_app.extensions["line"].receive("web", token, text, language_hint=hint)
-        reply, stored = outcome.reply, outcome.stored
+        reply, stored, language = outcome.reply, outcome.stored, outcome.language
     except Exception:
         log.exception("web chat message failed; answering with the built-in reply")
         reply, stored = safe_reply(text, current_app.config["EMERGENCY_NUMBER"]), False
     if stored:
         try:
-            return jsonify(reply=reply, **entries_since(cid, since))
+            return jsonify(reply=reply, language=language, **entries_since(cid, since))
         except Exception:  # kept in the journal while Redis is away: it will be at these places
             log.warning("could not read back the web transcript")
     lines = [{"from": "person", "text": text}] + ([{"from": "bot", "text": reply}] if reply else [])
     after = since + len(lines) if stored else since
-    return jsonify(reply=reply, entries=lines, next=after, reset=False, stored=stored)
+    return jsonify(
+        reply=reply, language=language, entries=lines, next=after, reset=False, stored=stored
+    )
 
 
 @bp.get("/chat/api/messages")
@@ -245,7 +248,7 @@ def end() -> Response | tuple[Response, int]:
     r = current_app.redis
     try:
         if r.exists(store.conv_key(cid)):  # close() on nothing would leave a hash without TTL
-            store.close(r, cid)
+            store.close(r, cid, ended_by="person")  # a quick exit: the console says so
     except Exception:
         log.exception("could not close a web conversation")
         return jsonify(error="unavailable", message="The chat is unavailable right now."), 503

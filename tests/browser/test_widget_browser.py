@@ -127,14 +127,17 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
     expect(messages(page).last).to_contain_text(HOTLINE)
     send(page, "ayuda")
     expect(messages(page).last).to_contain_text(bot_reply(live_app, "help", "es"))
+    # The bot read Spanish: the widget (every label so far) and the page switch to it.
+    box = page.get_by_label("Tu mensaje")
     expect(box).to_have_value("")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     assert [m.split(":", 1)[0] for m in messages(page).all_inner_texts()] == [
-        "Automatic reply", "You", "Automatic reply", "You", "Automatic reply",
+        "Respuesta automática", "Tú", "Respuesta automática", "Tú", "Respuesta automática",
     ]
     token = token_of(page)
     assert store.conversation(redis_client, f"web:{token}")["channel"] == "web"
     seen = traces(page)
-    assert sorted(seen["session"]) == ["tlw.open", "tlw.token"]  # sessionStorage only
+    assert sorted(seen["session"]) == ["tlw.lang", "tlw.open", "tlw.token"]  # sessionStorage only
     assert seen["local"] == [] and seen["cookie"] == ""
     assert page.context.cookies() == []
     # Nothing overflows a 360 px screen; the panel stays inside the viewport.
@@ -144,8 +147,8 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
     assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width
     page.screenshot(path=str(artifacts / f"widget-{name}-open.png"))
     assert axe_violations(page) == []
-    page.get_by_role("button", name="Minimise").click()
-    expect(launcher).to_be_focused()
+    page.get_by_role("button", name="Minimizar").click()
+    expect(page.get_by_role("button", name="Chatea con nosotros")).to_be_focused()
     assert axe_violations(page) == []
     assert problems == []  # no script error, no CSP refusal, nothing fetched from elsewhere
 

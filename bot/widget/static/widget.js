@@ -1,7 +1,10 @@
 /* Triage line chat widget: embed with <script src="https://HOST/widget.js" defer></script>.
    No framework, no cookies, no third-party requests. The conversation token lives in
    sessionStorage only. Quick exit (button, Esc, or Shift three times) blanks the page, ends the
-   chat with a beacon, clears the widget's storage and replaces the page with a neutral site. */
+   chat with a beacon, clears the widget's storage and replaces the page with a neutral site.
+   Language: data-lang="xx" on the tag, else the browser's, else the page's; the person can change
+   it, and the bot's reading of their messages moves it. It is announced to the page with
+   window's "triage-line:language" event ({detail: {lang, dir}}). */
 (function () {
   "use strict";
   var S = /*SETTINGS*/{};
@@ -11,66 +14,57 @@
   window.__triageWidget = true;
   var origin = new URL(me.src, location.href).origin;
   var exitUrl = safeUrl(me.getAttribute("data-exit-url")) || S.exitUrl;
-  var KEY = "tlw.token", OPEN = "tlw.open", TIMEOUT = 8000, POLL = 3000;
+  var KEY = "tlw.token", OPEN = "tlw.open", LANG = "tlw.lang", TIMEOUT = 8000, POLL = 3000;
 
-  var T = {
-    en: {
-      title: "Confidential chat", open: "Chat with us", min: "Minimise",
-      exit: "Quick exit", exitName: "Quick exit, leave this page now",
-      tip: "Leave fast: Quick exit, Esc, or Shift 3 times. In danger now? Call {em}.",
-      hello: "Hello. Write your message below. An automatic reply comes first, and a person may join.",
-      label: "Your message", ph: "Type your message", send: "Send", sending: "Sending…",
-      you: "You", bot: "Automatic reply", op: "Advocate", unread: "new",
-      off: "We can't reach the chat right now. Call the National Human Trafficking Hotline at {hl} or text {tl}, 24 hours a day. In danger now? Call {em}.",
-      callHl: "Call {hl}", callEm: "Call {em}",
-      more: "Shift: press {n} more times to exit.", one: "Shift: press 1 more time to exit.",
-      expired: "Quick exit timed out.",
-      slow: "Your message was not sent. You are sending messages faster than we can read them. Wait about {s} seconds and send it again."
-    },
-    es: {
-      title: "Chat confidencial", open: "Chatea con nosotros", min: "Minimizar",
-      exit: "Salida rápida", exitName: "Salida rápida, salir de esta página ahora",
-      tip: "Sal rápido: Salida rápida, Esc o Mayús 3 veces. ¿En peligro ahora? Llama al {em}.",
-      hello: "Hola. Escribe tu mensaje abajo. Primero llega una respuesta automática; después puede unirse una persona.",
-      label: "Tu mensaje", ph: "Escribe tu mensaje", send: "Enviar", sending: "Enviando…",
-      you: "Tú", bot: "Respuesta automática", op: "Persona de apoyo", unread: "nuevo",
-      off: "No podemos conectar con el chat ahora. Llama a la Línea Nacional contra la Trata de Personas al {hl} o envía un texto al {tl}, las 24 horas. ¿En peligro ahora? Llama al {em}.",
-      callHl: "Llamar al {hl}", callEm: "Llamar al {em}",
-      more: "Mayús: pulsa {n} veces más para salir.", one: "Mayús: pulsa 1 vez más para salir.",
-      expired: "La salida rápida ha caducado.",
-      slow: "Tu mensaje no se envió. Estás enviando mensajes más rápido de lo que podemos leerlos. Espera unos {s} segundos y vuelve a enviarlo."
-    },
-    fr: {
-      title: "Discussion confidentielle", open: "Discuter avec nous", min: "Réduire",
-      exit: "Sortie rapide", exitName: "Sortie rapide, quitter cette page maintenant",
-      tip: "Partir vite : Sortie rapide, Échap, ou Maj 3 fois. En danger maintenant ? Appelez le {em}.",
-      hello: "Bonjour. Écrivez votre message ci-dessous. Une réponse automatique arrive d'abord, puis une personne peut vous rejoindre.",
-      label: "Votre message", ph: "Écrivez votre message", send: "Envoyer", sending: "Envoi…",
-      you: "Vous", bot: "Réponse automatique", op: "Conseiller·ère", unread: "nouveau",
-      off: "La discussion est injoignable pour le moment. Appelez la ligne nationale contre la traite des êtres humains au {hl} ou envoyez un SMS au {tl}, 24 h/24. En danger maintenant ? Appelez le {em}.",
-      callHl: "Appeler le {hl}", callEm: "Appeler le {em}",
-      more: "Maj : appuyez encore {n} fois pour sortir.", one: "Maj : appuyez encore 1 fois pour sortir.",
-      expired: "La sortie rapide a expiré.",
-      slow: "Votre message n'a pas été envoyé. Vous envoyez des messages plus vite que nous ne pouvons les lire. Attendez environ {s} secondes et renvoyez-le."
-    }
-  };
-  var lang = pickLanguage();
-  var t = T[lang];
+  // Languages: English is built in; another table comes from /widget/strings/<lang>.json when
+  // wanted (cached by the browser). If it cannot be had the widget stays in English.
+  var NAMES = S.langs, T = { en: S.en }, t = S.en, lang = "en";
+  var how = "auto"; // where `lang` came from: "auto" (tag, browser, page), "pick" (the picker), "bot"
+  var asking = 0; // the latest language asked for wins
+  var own = Object.prototype.hasOwnProperty;
 
   function safeUrl(url) {
     return /^https?:\/\//i.test(url || "") ? url : null;
   }
-  function pickLanguage() {
-    var wanted = [me.getAttribute("data-lang"), navigator.language, document.documentElement.lang];
-    for (var i = 0; i < wanted.length; i++) {
-      var code = (wanted[i] || "").slice(0, 2).toLowerCase();
-      if (T[code]) return code;
+  function known(value) {
+    var code = String(value || "").toLowerCase().split(/[-_]/)[0];
+    if (code === "fil") code = "tl";
+    return own.call(NAMES, code) ? code : "";
+  }
+  // The person's choice in this tab, else data-lang, the browser's languages, the page's lang.
+  function wanted() {
+    var saved = (store.get(LANG) || "").split(" ");
+    if (known(saved[0])) return [known(saved[0]), saved[1] === "pick" ? "pick" : "bot"];
+    var list = [me.getAttribute("data-lang")]
+      .concat(navigator.languages || [navigator.language], document.documentElement.lang);
+    for (var i = 0; i < list.length; i++) {
+      if (known(list[i])) return [known(list[i]), "auto"];
     }
-    return "en";
+    return ["en", "auto"];
   }
   function fill(text, n) {
-    return text.replace("{em}", S.emergency).replace("{hl}", S.hotline)
-      .replace("{tl}", S.textline).replace("{n}", n);
+    return text.replace("{n}", n);
+  }
+  // Text into an element, each number isolated in a <bdi> so it reads the same in Arabic.
+  function put(el, text, n) {
+    var values = { em: S.emergency, hl: S.hotline, tl: S.textline, n: n, s: n };
+    el.textContent = "";
+    text.split(/(\{[a-z]+\})/).forEach(function (part, i) {
+      var key = i % 2 ? part.slice(1, -1) : "";
+      if (key && own.call(values, key) && values[key] !== undefined) {
+        var b = document.createElement("bdi");
+        b.textContent = values[key];
+        el.appendChild(b);
+      } else if (part) el.appendChild(document.createTextNode(part));
+    });
+    return el;
+  }
+  function numbers(el, text) {
+    text.split(/(\+?\d[\d-]*\d)/).forEach(function (part, i) {
+      var node = i % 2 ? document.createElement("bdi") : document.createTextNode(part);
+      if (i % 2) node.textContent = part;
+      if (part) el.appendChild(node);
+    });
   }
 
   // sessionStorage can throw (disabled storage, sandboxed frames): the chat then lives in memory.
@@ -78,7 +72,8 @@
     get: function (k) { try { return sessionStorage.getItem(k); } catch (e) { return null; } },
     set: function (k, v) { try { sessionStorage.setItem(k, v); } catch (e) { /* memory only */ } },
     clear: function () {
-      try { sessionStorage.removeItem(KEY); sessionStorage.removeItem(OPEN); } catch (e) { /* */ }
+      try { [KEY, OPEN, LANG].forEach(function (k) { sessionStorage.removeItem(k); }); }
+      catch (e) { /* */ }
     }
   };
 
@@ -94,9 +89,12 @@
     style.textContent = CSS;
     root.appendChild(style);
   }
+  var options = "";
+  for (var code in NAMES) {
+    options += '<option value="' + code + '" lang="' + code + '">' + NAMES[code] + "</option>";
+  }
   var wrap = document.createElement("div");
   wrap.className = "w";
-  wrap.lang = lang;
   wrap.innerHTML =
     '<button type="button" class="exit"></button>' +
     '<p class="sr" aria-live="polite" data-r="shift"></p>' +
@@ -105,13 +103,15 @@
     '2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg><span data-r="open"></span>' +
     '<span class="badge" hidden></span></button>' +
     '<section class="panel" aria-labelledby="tlw-title" hidden>' +
-    '<div class="head"><h2 id="tlw-title"></h2><button type="button" class="min"></button></div>' +
+    '<div class="head"><h2 id="tlw-title"></h2><div class="tools">' +
+    '<label class="sr" for="tlw-lang"></label><select id="tlw-lang">' + options + "</select>" +
+    '<button type="button" class="min"></button></div></div>' +
     '<p class="tip"></p>' +
     '<ol class="log" tabindex="0" aria-live="polite" aria-relevant="additions" aria-labelledby="tlw-title"></ol>' +
     '<div class="off" role="alert" hidden></div>' +
     '<p class="status" aria-live="polite"></p>' +
     '<form class="form"><label class="sr" for="tlw-text"></label>' +
-    '<textarea id="tlw-text" rows="1" maxlength="1600" autocomplete="off"></textarea>' +
+    '<textarea id="tlw-text" rows="1" maxlength="1600" autocomplete="off" dir="auto"></textarea>' +
     '<button type="submit" class="send"></button></form></section>';
   root.appendChild(wrap);
 
@@ -119,17 +119,77 @@
   var exitBtn = $(".exit"), shiftNote = $("[data-r=shift]"), launch = $(".launch");
   var badge = $(".badge"), panel = $(".panel"), log = $(".log"), off = $(".off");
   var status = $(".status"), form = $(".form"), input = $("textarea"), sendBtn = $(".send");
-  exitBtn.textContent = t.exit;
-  exitBtn.setAttribute("aria-label", t.exitName);
-  $("[data-r=open]").textContent = t.open;
-  $("#tlw-title").textContent = t.title;
-  $(".min").textContent = t.min;
-  $(".tip").textContent = fill(t.tip);
-  $("label").textContent = t.label;
-  input.placeholder = t.ph;
-  sendBtn.textContent = t.send;
+  var picker = $("select");
+
+  // Every string on screen in the current language; tells the page (triage-line:language).
+  function apply(tell) {
+    var dir = S.rtl.indexOf(lang) < 0 ? "ltr" : "rtl";
+    wrap.lang = lang;
+    wrap.dir = dir;
+    host.setAttribute("data-lang", lang);
+    exitBtn.textContent = t.exit;
+    exitBtn.setAttribute("aria-label", t.exitName);
+    $("[data-r=open]").textContent = t.open;
+    $("#tlw-title").textContent = t.title;
+    $(".min").textContent = t.min;
+    $("[for=tlw-lang]").textContent = t.lang;
+    picker.value = lang;
+    put($(".tip"), t.tip);
+    $("[for=tlw-text]").textContent = t.label;
+    input.placeholder = t.ph;
+    sendBtn.textContent = t.send;
+    [].forEach.call(log.querySelectorAll(".who"), function (label) {
+      label.textContent = t[label.getAttribute("data-w")] + ": ";
+    });
+    [].forEach.call(log.querySelectorAll(".hello .t"), function (text) {
+      text.textContent = t.hello;
+    });
+    if (unread) put(badge, t.unread, unread);
+    if (!off.hidden) { off.hidden = true; showOffline(true); }
+    if (tell) {
+      try {
+        dispatchEvent(new CustomEvent("triage-line:language", { detail: { lang: lang, dir: dir } }));
+      } catch (e) { /* an old browser: the page keeps its language */ }
+    }
+  }
+  function load(code) {
+    if (T[code]) return Promise.resolve(T[code]);
+    var ctl = new AbortController();
+    var timer = setTimeout(function () { ctl.abort(); }, TIMEOUT);
+    return fetch(origin + "/widget/strings/" + code + ".json", {
+      credentials: "omit", referrerPolicy: "no-referrer", signal: ctl.signal
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      clearTimeout(timer);
+      if (!data) return null;
+      var table = {};
+      for (var key in S.en) table[key] = typeof data[key] === "string" ? data[key] : S.en[key];
+      return (T[code] = table);
+    }, function () { clearTimeout(timer); return null; });
+  }
+  // Switch to `code` (once its table is here); "pick" and "bot" choices last for this tab.
+  function setLang(code, source) {
+    var mine = ++asking;
+    return load(code).then(function (table) {
+      if (mine !== asking || exited) return;
+      if (!table) { picker.value = lang; return; }
+      lang = code;
+      t = table;
+      how = source;
+      if (source !== "auto") store.set(LANG, code + " " + source);
+      apply(true);
+    });
+  }
+  // The bot read the person's language: follow it, unless the person picked one in the picker.
+  // English is also the bot's answer when it cannot tell, so it only undoes an earlier switch.
+  function follow(value) {
+    var code = known(value);
+    if (!code || code === lang || how === "pick" || (code === "en" && how !== "bot")) return;
+    setLang(code, "bot");
+  }
+  picker.addEventListener("change", function () { setLang(picker.value, "pick"); });
 
   var token = store.get(KEY), since = 0, busy = false, unread = 0, pollTimer = 0, exited = false;
+  var first = wanted();
 
   // ---- Quick exit -------------------------------------------------------------------------
   function quickExit() {
@@ -218,13 +278,10 @@
     if (!on) { off.hidden = true; return; }
     if (!off.hidden) return;
     off.textContent = "";
-    var p = document.createElement("p");
-    p.textContent = fill(t.off);
-    off.appendChild(p);
+    off.appendChild(put(document.createElement("p"), t.off));
     [["tel:+18883737888", t.callHl], ["tel:" + S.emergency, t.callEm]].forEach(function (l) {
-      var a = document.createElement("a");
+      var a = put(document.createElement("a"), l[1]);
       a.href = l[0];
-      a.textContent = fill(l[1]);
       off.appendChild(a);
     });
     off.hidden = false;
@@ -235,9 +292,14 @@
     li.className = "m " + who + (extra ? " " + extra : "");
     var label = document.createElement("span");
     label.className = who === "person" ? "who sr" : "who";
-    label.textContent = (who === "person" ? t.you : who === "operator" ? t.op : t.bot) + ": ";
+    label.setAttribute("data-w", who === "person" ? "you" : who === "operator" ? "op" : "bot");
+    label.textContent = t[label.getAttribute("data-w")] + ": ";
+    var body = document.createElement("span");
+    body.className = "t";
+    body.dir = "auto"; // a message keeps its own direction whatever the widget's language
+    numbers(body, text);
     li.appendChild(label);
-    li.appendChild(document.createTextNode(text));
+    li.appendChild(body);
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
     return li;
@@ -258,7 +320,7 @@
     if (typeof data.next === "number") since = data.next;
     if (fresh && panel.hidden) {
       unread += fresh;
-      badge.textContent = unread + " " + t.unread;
+      put(badge, t.unread, unread);
       badge.hidden = false;
     }
   }
@@ -277,6 +339,7 @@
       return api("POST", "/chat/api/messages", { token: tok, text: text, since: since, lang: lang });
     }).then(function (data) {
       pending.remove();
+      follow(data.language);
       input.value = "";
       showOffline(false);
       status.textContent = "";
@@ -292,12 +355,12 @@
       if (err.status === 429 && err.data.error === "too_many") {
         // Not stored: the text stays in the box. Danger still gets the built-in reply.
         if (err.data.reply) bubble("bot", err.data.reply);
-        status.textContent = t.slow.replace("{s}", Math.max(2, err.data.retry_after || 0));
+        put(status, t.slow, Math.max(2, err.data.retry_after || 0));
       } else if (err.status === 0 || err.status >= 500) {
         status.textContent = "";
         showOffline(true);
       } else {
-        status.textContent = err.message;
+        put(status, err.data.error === "too_many_chats" ? t.chats : t.failed);
       }
     }).then(function () {
       busy = false;
@@ -355,8 +418,20 @@
   });
 
   greet();
+  apply(first[0] === "en"); // English at once; another language as soon as its table is here
   (document.body || document.documentElement).appendChild(host);
   if (store.get(OPEN) === "1") setOpen(true);
   if (token) schedulePoll(0); // a reload in the same tab: bring the conversation back
-  host.setAttribute("data-ready", "");
+  function ready() { host.setAttribute("data-ready", ""); }
+  if (first[0] === "en") {
+    how = first[1];
+    ready();
+  } else {
+    // Laid out for the wanted language at once, so quick exit does not move when its words come.
+    if (S.rtl.indexOf(first[0]) >= 0) wrap.dir = "rtl";
+    setLang(first[0], first[1]).then(function () {
+      if (lang === "en") apply(false); // the table could not be had: English, left to right
+      ready();
+    });
+  }
 })();
