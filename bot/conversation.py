@@ -170,6 +170,9 @@ class TriageLine:
         priority = result.priority
         if state.status == "open":
             priority = store.higher_priority(state.priority, priority)
+        elif state.peak_priority in store.URGENT:
+            # a number whose earlier episode was critical or high: "hi again" is not a fresh low
+            priority = store.higher_priority(priority, "high")
         if media:
             priority = store.higher_priority(priority, "high")  # a person must look or listen
         if state.blocked and intent not in CRITICAL:

@@ -82,6 +82,8 @@ class State:
     waiting_since: float | None = None
     last_in_ts: float | None = None
     interpreter_offered: bool = False  # the interpreter line was sent in this conversation
+    peak_priority: str | None = None  # highest priority of its closed episodes (bot/history.py)
+    critical_since: float | None = None  # when this episode became critical
 
 
 @dataclass
@@ -131,6 +133,8 @@ def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
         waiting_since=float(h["waiting_since"]) if h.get("waiting_since") else None,
         last_in_ts=float(h["last_in_ts"]) if h.get("last_in_ts") else None,
         interpreter_offered=h.get("interpreter_offered") == "1",
+        peak_priority=h.get("peak_priority") or None,
+        critical_since=float(h["critical_since"]) if h.get("critical_since") else None,
     )
 
 
@@ -215,6 +219,10 @@ def record_turn(
         pipe.zadd(QUEUE, {cid: queue_score(priority, waiting_since)}, lt=True)
     for key, value in (markers or {}).items():
         pipe.set(key, value, ex=MESSAGE_SEEN_SECONDS)
+    from bot import history  # search index, critical episodes, shift counters
+
+    history.on_turn(pipe, state, channel=channel, language=language, inbound=inbound,
+                    priority=priority, reopened=reopened)
     pipe.incr(VERSION)
     pipe.execute()
 
@@ -352,8 +360,12 @@ def clear_alert(r: Any, cid: str) -> None:
     pipe.execute()
 
 
-def close(r: Any, cid: str) -> None:
-    """Close the conversation: out of the queue until the person writes again."""
+def close(r: Any, cid: str, ended_by: str = "operator") -> None:
+    """Close the conversation: out of the queue until the person writes again. The episode that
+    ends is kept on it (bot/history.py); `ended_by` is "person" for the web chat's quick exit."""
+    from bot import history  # it builds on this module's key names
+
+    history.close(r, cid, ended_by)
     pipe = r.pipeline(transaction=False)
     pipe.hset(conv_key(cid), mapping={"status": "closed"})
     pipe.hdel(conv_key(cid), "claimed_by", "waiting_since")

@@ -51,7 +51,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     """Register the console on `app`."""
-    from bot.console import auth, canned, notes, views  # noqa: F401 (canned, notes: routes)
+    from bot.console import auth, canned, notes, search, stats, views  # noqa: F401 (routes on bp)
     from bot.operators_cli import operators
 
     if app.config.get("PUBLIC_URL", "").startswith("https://"):

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot import accounts, audit, store
+from bot import accounts, audit, history, store
 from bot.console import annotate, bp, phones, privacy, roster, sessions
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,8 @@ def priority_reason(row: dict[str, str]) -> str:
         how = f"{why['intent']} {float(why['confidence']):.0%}"
     else:
         how = f"{why['intent']} (rule)"
+    if why.get("earlier"):  # raised: an earlier episode was critical or high (bot/history.py)
+        how += f" · wrote before, was {why['earlier']}"
     text = (why.get("text") or "").strip()
     if len(text) > 80:
         text = text[:79] + "…"
@@ -196,6 +198,10 @@ def queue_view(page: int) -> dict[str, Any]:
     """One page of open conversations (overdue first, then priority, then longest wait), the
     true count per priority, how many pages, and when each unclaimed critical one started
     waiting (so every page can flag the overdue ones, wherever they are listed)."""
+    from bot.console import search  # ?priority= &language= &channel= &mine=1 &unassigned=1
+
+    if filters := search.queue_filters():
+        return search.filtered_queue_view(page, filters)
     per_page = max(1, int(current_app.config["CONSOLE_QUEUE_PAGE_SIZE"]))
     counts = store.queue_counts(redis())
     urgent = sum(counts[p] for p in store.URGENT)
@@ -510,6 +516,7 @@ def reply(ref: str) -> Response | tuple[str, int]:
         text = "(WhatsApp template sent: it asks the person to write back)"
     entry = store.Entry("out", f"operator:{actor()}", text, meta=meta or None)
     store.append_entry(redis(), cid, entry, retention())
+    history.human_replied(redis(), cid, entry.ts)  # time to the first human reply (stats)
     if conv.get("alert"):
         store.clear_alert(redis(), cid)  # answered: the bot will not step in
     note("reply", ref, cid, conv, note=f"{len(text)} characters")

@@ -19,7 +19,8 @@
   var live = document.getElementById("live");
   var muteButton = document.getElementById("mute");
   var page = Number(table.dataset.page) || 1;
-  var api = table.dataset.api + "?page=" + page;
+  var api = table.dataset.api + "?page=" + page +
+    (table.dataset.filters ? "&" + table.dataset.filters : ""); // ?priority=, ?mine=1, ...
   var version = table.dataset.version;
   var pollMs = Math.max(1, Number(table.dataset.poll)) * 1000;
   var overdueAfter = Number(table.dataset.overdue);
