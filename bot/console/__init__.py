@@ -51,6 +51,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     """Register the console on `app`."""
+    import bot.console.team  # noqa: F401 (routes: transfers, the team page and its API)
     from bot.console import auth, canned, notes, search, stats, views  # noqa: F401 (routes on bp)
     from bot.operators_cli import operators
 

@@ -267,7 +267,7 @@ def queue_api() -> Response:
 def sender_label(sender: str) -> str:
     if sender.startswith("operator:"):
         return "Operator " + sender.partition(":")[2]
-    return {"person": "Person", "bot": "Bot"}.get(sender, sender)
+    return {"person": "Person", "bot": "Bot", "system": "Console"}.get(sender, sender)
 
 
 def entry_view(entry: store.Entry, delivery: dict[str, str] | None = None) -> dict[str, Any]:

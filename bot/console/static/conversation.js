@@ -37,7 +37,14 @@
     li.appendChild(meta);
     var text = document.createElement("div");
     text.className = "text";
-    text.textContent = e.text;
+    (e.parts || [["text", e.text]]).forEach(function (part) {  // phone numbers: tel: links
+      if (part[0] !== "tel") { text.appendChild(document.createTextNode(part[1])); return; }
+      var tel = document.createElement("a");
+      tel.className = "tel";
+      tel.href = "tel:" + part[2];
+      tel.textContent = part[1];
+      text.appendChild(tel);
+    });
     li.appendChild(text);
     if (e.why) { var w = span("why", e.why); w.style.display = "block"; li.appendChild(w); }
     return li;
@@ -58,7 +65,17 @@
       data.entries.forEach(function (e) { fragment.appendChild(renderEntry(e)); });
       list.replaceChildren(fragment);
       localTimes(list);
-      if (data.status !== status || (data.claimed_by || "") !== holder) notice.hidden = false;
+      if (data.status !== status || (data.claimed_by || "") !== holder) {
+        var left = data.status === "closed" && data.ended_by === "person";  // the quick exit
+        var said = left ? "The person left (quick exit). The conversation is closed; it " +
+          "reopens if they write again." : "This conversation changed (claimed, handed back " +
+          "or closed elsewhere).";
+        var noticeText = document.getElementById("changed-text");
+        if (noticeText) noticeText.textContent = said;
+        var panel = document.getElementById("holder-text");
+        if (left && panel) panel.textContent = said;
+        notice.hidden = false;
+      }
     }).catch(function () { /* try again next time */ }).finally(function () {
       setTimeout(poll, pollMs);
     });

@@ -73,6 +73,7 @@
     if (r.overdue) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("overdue", "badge-overdue")); }
     if (r.alert) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("critical message: answer now", "badge-overdue")); }
     if (r.blocked) { p.appendChild(document.createTextNode(" ")); p.appendChild(badge("blocked", "badge-blocked")); }
+    if (r.reason) { var why = document.createElement("div"); why.className = "reason"; why.textContent = r.reason; p.appendChild(why); }
     cell(tr, r.intent);
     cell(tr, r.language);
     var ch = cell(tr);
@@ -84,7 +85,11 @@
     var a = document.createElement("a");
     a.className = "open";
     a.href = r.url;
-    a.textContent = r.number;
+    a.textContent = r.number + " ";
+    var refTag = document.createElement("span");  // the conversation's tag: masks never look alike
+    refTag.className = "ref-tag";
+    refTag.textContent = "#" + r.tag;
+    a.appendChild(refTag);
     num.appendChild(a);
     (r.tags || []).forEach(function (t) {  // operators' tags (bot/console/notes.py)
       num.appendChild(document.createTextNode(" "));
