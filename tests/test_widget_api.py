@@ -328,3 +328,15 @@ def test_widget_js_carries_the_exit_url_and_numbers(app_config, configured, serv
     assert '"emergency": "911"' in source and HOTLINE in source
     assert "/*CSS*/" not in source and ".exit {" in source
     assert "localStorage" not in source and "document.cookie" not in source
+
+
+def test_a_first_keyword_follows_the_browser_language_for_every_reply_language(app, client):
+    from bot.replies import reply_text
+
+    line = app.extensions["line"]
+    for lang in ("zh", "ar", "ht"):
+        token = client.post("/chat/api/start").get_json()["token"]
+        sent = client.post("/chat/api/messages",
+                           json={"token": token, "text": "HELP", "lang": lang}).get_json()
+        assert sent["reply"] == reply_text(line.content.replies, "help", lang, line.numbers)
+        assert sent["language"] == lang

@@ -21,7 +21,6 @@ from bot.safety import looks_dangerous, safe_reply
 from bot.widget import bp, tokens
 
 log = logging.getLogger(__name__)
-UI_LANGUAGES = ("en", "es", "fr")  # the browser's language, a hint for a first bare keyword
 MAX_TEXT = 1600  # characters in one message, as for SMS
 MAX_BODY_BYTES = 16 * 1024
 
@@ -210,8 +209,10 @@ def send() -> Response | tuple[Response, int, dict[str, str]]:
     cid = f"web:{token}"
     language = None  # the reply's language: the widget follows it
     try:
-        hint = data.get("lang") if data.get("lang") in UI_LANGUAGES else None
-        outcome = current_app.extensions["line"].receive("web", token, text, language_hint=hint)
+        # the browser's language, a hint for a first bare keyword, if we have replies in it
+        line = current_app.extensions["line"]
+        hint = data.get("lang") if data.get("lang") in (line.content.replies or {}) else None
+        outcome = line.receive("web", token, text, language_hint=hint)
         reply, stored, language = outcome.reply, outcome.stored, outcome.language
     except Exception:
         log.exception("web chat message failed; answering with the built-in reply")
