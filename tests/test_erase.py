@@ -21,7 +21,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from bot import accounts, create_app, retention, store
+from bot import accounts, create_app, history, retention, store
 from bot.config import ROOT
 from tests.conftest import HOTLINE, messages, sign
 from tests.fake_twilio import FROM, fake_twilio  # noqa: F401 (fixture)
@@ -202,13 +202,22 @@ def test_the_sweep_on_a_cluster(cluster_app, cluster_client):  # noqa: F811
     for number in numbers:
         sms(client, SECRET, sender=number)
     cluster_client.delete(store.conv_key(f"sms:{numbers[0]}"))  # as if it had expired
+    held = indexed(cluster_client, f"sms:{numbers[0]}")
+    assert store.QUEUE in held and history.CONVS in held
     counts = retention.sweep(cluster_app.redis, 30 * 86400)
-    assert counts["members"] == 1 and counts["keys"] >= 2
+    assert counts["members"] == len(held) and counts["keys"] >= 2
+    assert indexed(cluster_client, f"sms:{numbers[0]}") == []
     assert naming(cluster_client, numbers[0][2:]) == []
     assert {row["cid"] for row in store.queue(cluster_client)} == {f"sms:{n}" for n in numbers[1:]}
 
 
 # --- retention ---------------------------------------------------------------------------------
+
+
+def indexed(client, cid: str) -> list[str]:
+    """The shared sorted sets that hold the conversation (the queue, bot/history.py's)."""
+    return [k for k in (store.QUEUE, history.CONVS, history.CRITICAL, history.CLOSED)
+            if client.zscore(k, cid) is not None]
 
 
 def test_an_expired_conversation_leaves_nothing_behind(fake_twilio, app, redis_client):  # noqa: F811
@@ -223,11 +232,12 @@ def test_an_expired_conversation_leaves_nothing_behind(fake_twilio, app, redis_c
     # send markers, its place in the queue and its console reference
     left = naming(redis_client, DIGITS)
     assert "tl:queue" in left and store.log_key(CID) in left
+    held = indexed(redis_client, CID)  # the queue, search and stats indexes (bot/history.py)
 
     counts = retention.sweep(app.redis, 30 * 86400)
 
     assert naming(redis_client, DIGITS, SECRET, OPERATOR_TEXT) == []
-    assert counts["members"] == 1 and counts["refs"] == 1 and counts["keys"] >= 3
+    assert counts["members"] == len(held) and counts["refs"] == 1 and counts["keys"] >= 3
     assert root.get(f"/console/c/{ref}").status_code == 404
 
 
