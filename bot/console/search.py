@@ -238,7 +238,8 @@ def result_view(cid: str, ref: str, conv: dict[str, str], snippet_text: str) -> 
         "language": conv.get("language") or "",
         "last_in_ts": float(conv.get("last_in_ts") or 0),
         "count": int(conv.get("count") or 0),
-        "episodes": len(history.episodes(conv)),
+        # closed episodes before the current one (a closed conversation's last is itself)
+        "earlier": max(0, len(history.episodes(conv)) - (conv.get("status") != "open")),
         "claimed_by": conv.get("claimed_by") or "",
         "text": snippet_text or conv.get("last_text") or "",
         "matched": bool(snippet_text),

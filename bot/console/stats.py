@@ -110,6 +110,8 @@ def figures(r: Any, now: float, hours: int, overdue_after: int) -> dict[str, Any
                               overdue_after),
         "closed": _closed(_hmget_all(r, closed_cids, CLOSED_FIELDS), first),
         "overdue_after": overdue_after,
+        "overdue_label": f"{overdue_after // 60} min" if overdue_after % 60 == 0
+        else f"{overdue_after} s",
     }
 
 
