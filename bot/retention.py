@@ -2,7 +2,9 @@
 
 Every key of one conversation carries its id as a hash tag (`tl:log:{sms:+1555...}`), so a SCAN
 for the tag finds them all (on every primary of a cluster). Shared indexes (the queue, held
-alerts) and console references (`tl:ref:*`) name the conversation too.
+alerts, bot/history.py's `tl:convs`, `tl:critical`, `tl:closed`) and console references
+(`tl:ref:*`) name the conversation too: any sorted set, set or list `tl:*` without a hash tag
+is cleaned of it, so a new index of conversation ids needs nothing more here.
 
 - `erase` deletes every key of a conversation except its opt-out, takes it out of every shared
   index and reference, then asks Redis to rewrite its append-only file.
