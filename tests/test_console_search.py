@@ -39,7 +39,7 @@ def found(client: Any, **args: str) -> list[str]:
     """The masked numbers the search lists, in order."""
     status, html = search(client, **args)
     assert status == 200, html[-2000:]
-    return re.findall(r'class="open" href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'class="open" href="[^"]+">([^<]+?) <span class="ref-tag">', html)
 
 
 def ref_of(app, cid: str) -> str:

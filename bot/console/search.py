@@ -231,6 +231,7 @@ def result_view(cid: str, ref: str, conv: dict[str, str], snippet_text: str) -> 
         "url": url_for("console.conversation_page", ref=ref),
         "channel": cid.partition(":")[0],
         "number": privacy.mask(address),
+        "tag": privacy.tag(ref),  # as in the queue: two numbers that mask alike look different
         "status": status_of(conv),
         "priority": conv.get("priority") or "normal",
         "peak": conv.get("peak_priority") or "",
@@ -273,8 +274,10 @@ def search_page() -> tuple[str, int]:
         found = run(v.redis(), q, current_app.config["SECRET_KEY"])
         shown = found.rows[(page - 1) * PER_PAGE:page * PER_PAGE]
         refs = v.refs_for([row["cid"] for row in shown])
-        rows = [result_view(row["cid"], refs[row["cid"]], row["conv"], row["snippet"])
-                for row in shown]
+        rows = privacy.distinct([
+            result_view(row["cid"], refs[row["cid"]], row["conv"], row["snippet"])
+            for row in shown
+        ])
         if q.args() and page == 1:
             audit.record(v.redis(), v.actor(), "search", note=f"{q.describe()}: {found.total}")
     pages = max(1, -(-found.total // PER_PAGE)) if found else 1
