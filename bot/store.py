@@ -238,6 +238,8 @@ def priority_reason(inbound: Entry, priority: str) -> str:
         "confidence": meta.get("confidence"),
         "matched": meta.get("matched") or "",
         "media": bool(meta.get("media")),
+        "doubt": bool(meta.get("doubt")),  # close to critical: the priority was raised
+        "top": (meta.get("top") or [None])[0],  # the likeliest reading, [intent, probability]
         "ts": inbound.ts,
     }, ensure_ascii=False)
 

@@ -439,3 +439,15 @@ def test_env_file_parsing_and_the_environment_wins(tmp_path, monkeypatch):
 
     assert os.environ["B"] == "from the environment" and os.environ["G"] == ""
     assert envfile.load(tmp_path / "missing.env") == {}
+
+
+def test_a_reason_close_to_critical_says_how_it_was_read(app, staff):  # noqa: F811
+    texts(app, "+15550007303", "he watches my phone")
+    alice = logged_in(app, "alice")
+    row = row_for(alice, "7303")
+    cid = privacy.resolve(app.redis, row["ref"])
+    (entry,) = [e for e in store.transcript(app.redis, cid) if e.direction == "in"]
+    if not entry.meta.get("doubt"):
+        pytest.skip("the classifier no longer puts this text in the doubt band")
+    top, p = entry.meta["top"][0]
+    assert row["reason"] == f"“he watches my phone” · close to critical: read as {top} {p:.0%}"

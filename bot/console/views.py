@@ -162,8 +162,11 @@ def priority_reason(row: dict[str, str]) -> str:
         return ""
     if not isinstance(why, dict) or not why.get("intent"):
         return ""
+    top = why.get("top") if isinstance(why.get("top"), list) else None
     if why.get("media"):
         how = "photo or voice note"
+    elif why.get("doubt") and top and len(top) == 2:
+        how = f"close to critical: read as {top[0]} {float(top[1]):.0%}"
     elif why.get("matched") == "model" and why.get("confidence") is not None:
         how = f"{why['intent']} {float(why['confidence']):.0%}"
     else:
