@@ -51,8 +51,9 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     """Register the console on `app`."""
-    import bot.console.team  # noqa: F401 (routes: transfers, the team page and its API)
-    from bot.console import auth, canned, notes, search, stats, views  # noqa: F401 (routes on bp)
+    # canned, notes, search, stats, team (transfer, the team page and API): their routes
+    # register on bp when imported
+    from bot.console import auth, canned, notes, search, stats, team, views  # noqa: F401
     from bot.operators_cli import operators
 
     if app.config.get("PUBLIC_URL", "").startswith("https://"):
