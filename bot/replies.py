@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.datafiles import DataError, data_files, line_of, load_file
+from bot.schemas import INTERPRETER_LINES, reply_file
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +51,16 @@ def load_responses(directory: Path) -> Replies:
     if not directory.is_dir():
         raise DataError(directory, "responses directory not found")
     replies: Replies = {}
+    read_from: dict[str, Path] = {}
     for path in data_files(directory):
-        doc = load_file(path)
-        if not isinstance(doc, dict) or not isinstance(doc.get("replies"), dict):
-            raise DataError(path, "expected a mapping with a 'replies' mapping", 1)
-        lang = doc.get("language") or path.stem
-        texts: dict[str, str] = {}
-        for key, value in doc["replies"].items():
-            if not isinstance(value, str) or not value.strip():
-                raise DataError(path, f"reply '{key}' must be non-empty text", line_of(path, key))
-            try:
-                value.format(emergency="", crisis="", hotline="", textline="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise DataError(
-                    path, f"reply '{key}' has a bad placeholder: {exc}", line_of(path, key)
-                ) from exc
-            texts[str(key)] = " ".join(value.split())
-        missing = [k for k in REQUIRED_KEYS if k not in texts]
-        if missing:
-            raise DataError(path, f"missing replies: {', '.join(missing)}")
-        replies[str(lang)] = texts
+        # every reply of REQUIRED_KEYS, non-empty, with known placeholders: bot/schemas.py
+        doc = load_file(path, reply_file())
+        lang = str(doc.get("language") or path.stem)
+        if lang in replies:
+            raise DataError(path, f"language {lang} has replies in {read_from[lang].name} too",
+                            line_of(path, "language:"))
+        replies[lang] = {str(k): " ".join(v.split()) for k, v in doc["replies"].items()}
+        read_from[lang] = path
     if "en" not in replies:
         raise DataError(directory, "no English replies (en.yaml)")
     return replies
@@ -87,10 +78,7 @@ def load_interpreter_lines(directory: Path) -> dict[str, str]:
     path = Path(directory) / "interpreters" / "lines.yaml"
     if not path.is_file():
         return {}
-    doc = load_file(path)
-    lines = doc.get("lines") if isinstance(doc, dict) else None
-    if not isinstance(lines, dict):
-        raise DataError(path, "expected a mapping with a 'lines' mapping", 1)
+    lines = load_file(path, INTERPRETER_LINES)["lines"]
     return {str(k): " ".join(str(v).split()) for k, v in lines.items()}
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from bot.datafiles import load_file
+from bot.schemas import CONTRACT
 
 CONTRACT_FILE = Path(__file__).resolve().parents[2] / "data" / "contract.yaml"
 
@@ -30,13 +31,12 @@ class Contract:
 
 
 def load_contract(path: Path = CONTRACT_FILE) -> Contract:
-    """Read and check the contract file; ValueError names what is wrong."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    """Read and check the contract file; ValueError names what is wrong (DataError, with the
+    line, for a key twice, an unknown key, a wrong type or an intent listed twice)."""
+    doc = load_file(Path(path), CONTRACT)
     priorities = tuple(doc["priorities"])
     intents = tuple(entry["name"] for entry in doc["intents"])
     priority = {entry["name"]: entry["priority"] for entry in doc["intents"]}
-    if len(set(intents)) != len(intents):
-        raise ValueError(f"{path}: an intent is listed twice")
     if bad := sorted(i for i, p in priority.items() if p not in priorities):
         raise ValueError(f"{path}: unknown priority for {', '.join(bad)}")
     if "unknown" not in intents:

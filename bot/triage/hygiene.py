@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from bot.triage.contract import contract
+from bot import schemas
+from bot.datafiles import DataError, check_file
+from bot.replies import load_responses
+from bot.triage.contract import CONTRACT_FILE, load_contract
 from bot.triage.dataset import overlap, read_tree
 from bot.triage.head import MODEL_DIR, fingerprint, load_head
 from bot.triage.keywords import Keywords
@@ -16,27 +19,34 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 
 def check_all(intents_dir: Path, responses_dir: Path, out: TextIO,
               train_dir: Path = TRAIN_DIR, eval_dir: Path = EVAL_DIR,
-              model_dir: Path = MODEL_DIR) -> list[str]:
+              model_dir: Path = MODEL_DIR, contract_file: Path = CONTRACT_FILE) -> list[str]:
     """Problems found (empty when all is well); progress lines go to `out`."""
-    problems: list[str] = []
+    problems = data_file_problems(intents_dir, responses_dir, contract_file, out)
+
+    def report(exc: Exception, prefix: str) -> None:
+        # a loader stops at its first problem: the schema pass above may have named it already
+        problem = str(exc) if isinstance(exc, DataError) else f"{prefix}: {exc}"
+        if problem not in problems:
+            problems.append(problem)
+
+    terms = None
     try:
-        terms = contract()
+        terms = load_contract(contract_file)
         out.write(f"ok   contract: {len(terms.intents)} intents\n")
-    except (OSError, ValueError, KeyError) as exc:
-        return [f"contract: {exc}"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        report(exc, "contract")
     try:
         keywords = Keywords(intents_dir)
         out.write(f"ok   {intents_dir}: {len(keywords.words)} keywords, "
                   f"{len(keywords.names)} language names\n")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        problems.append(f"{intents_dir}: {exc}")
-    from bot.datafiles import DataError
-    from bot.replies import load_responses
-
+        report(exc, str(intents_dir))
     try:
         out.write(f"ok   {responses_dir}: {len(load_responses(responses_dir))} languages\n")
     except (DataError, OSError) as exc:
-        problems.append(str(exc))
+        report(exc, str(responses_dir))
+    if terms is None:
+        return problems
     files = training_files(train_dir)
     try:
         train = load_training(files)
@@ -65,4 +75,15 @@ def check_all(intents_dir: Path, responses_dir: Path, out: TextIO,
     else:
         out.write(f"ok   head trained on the current data ({head.meta.get('examples')} "
                   "examples)\n")
+    return problems
+
+
+def data_file_problems(intents_dir: Path, responses_dir: Path, contract_file: Path,
+                       out: TextIO) -> list[str]:
+    """Every problem of every data file against its schema (bot/schemas.py), `path:line: ...`:
+    malformed YAML, a key twice, an unknown key, a wrong type, the same entry twice."""
+    files = schemas.files_to_check(intents_dir, responses_dir, contract_file)
+    problems = [str(problem) for path, schema in files for problem in check_file(path, schema)]
+    if not problems:
+        out.write(f"ok   {len(files)} data files match their schemas\n")
     return problems

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.datafiles import DataError, line_of, load_file
 from bot.normalise import normalise
+from bot.schemas import KEYWORDS, LANGUAGE_NAMES
 
 INTENTS_DIR = Path(__file__).resolve().parents[2] / "intents"
 _REPEATS = re.compile(r"(.)\1+")
@@ -24,21 +25,6 @@ class Keyword:
     language: str  # the word's language; "en" words take the conversation's language
     word: str
     switch_to: str | None = None  # for a language name: the language asked for
-
-
-def _read(path: Path) -> dict:
-    """A YAML mapping; ValueError naming the file (and line) when it cannot be read."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ValueError(f"{where}: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{path}: expected a mapping")
-    return doc
 
 
 def _squeeze(word: str) -> str:
@@ -62,12 +48,16 @@ class Keywords:
     """Looks up a whole message among the keywords and the language names."""
 
     def __init__(self, directory: Path = INTENTS_DIR) -> None:
-        doc, languages = (_read(directory / name) for name in ("keywords.yaml", "language.yaml"))
+        # DataError (a ValueError) names file and line of a file that is malformed, has a key
+        # twice or does not match its schema (bot/schemas.py)
+        doc = load_file(directory / "keywords.yaml", KEYWORDS)
+        languages = load_file(directory / "language.yaml", LANGUAGE_NAMES)
         self.words: dict[str, Keyword] = {}
         for intent, by_language in doc["keywords"].items():
             for language, words in by_language.items():
                 for word in words:
-                    self._add(normalise(word), Keyword(intent, language, word))
+                    self._add(normalise(word), Keyword(intent, language, word),
+                              directory / "keywords.yaml")
         self.courtesy = sorted((normalise(c) for c in doc.get("courtesy", [])), key=len,
                                reverse=True)
         self.names: dict[str, Keyword] = {}
@@ -75,6 +65,11 @@ class Keywords:
             for language, names in written.items():
                 for name in names:
                     key = normalise(name)
+                    if key in self.names and self.names[key].switch_to != target:
+                        path = directory / "language.yaml"
+                        raise DataError(path, f"language name {name!r} is listed for "
+                                              f"{self.names[key].switch_to} and {target}",
+                                        line_of(path, name, last=True))
                     self.names[key] = Keyword("language", language, name, target)
                     for template in languages.get("templates", {}).get(language, []):
                         phrase = normalise(template.replace("{name}", name))
@@ -86,9 +81,11 @@ class Keywords:
         ]
         self._longest = max(len(w) for table in (self.words, self.names) for w in table)
 
-    def _add(self, key: str, keyword: Keyword) -> None:
+    def _add(self, key: str, keyword: Keyword, path: Path) -> None:
         if key in self.words and self.words[key].intent != keyword.intent:
-            raise ValueError(f"keyword {key!r} is listed under two intents")
+            raise DataError(path, f"keyword {keyword.word!r} is listed under two intents "
+                                  f"({self.words[key].intent}, {keyword.intent})",
+                            line_of(path, keyword.word, last=True))
         self.words.setdefault(key, keyword)
 
     def _core(self, norm: str) -> str:
