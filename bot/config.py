@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,11 +14,25 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+class ConfigError(ValueError):
+    """A setting that cannot be used: start-up stops with this message."""
+
+
 def _int(name: str, default: int) -> int:
+    """A whole-number setting; a value that is not one stops start-up (it is never ignored)."""
+    value = _env(name, str(default)) or str(default)
     try:
-        return int(_env(name, str(default)))
+        return int(value)
     except ValueError:
-        return default
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    value = _env(name, str(default)) or str(default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
 
 
 @dataclass
@@ -95,8 +110,16 @@ class Config:
     # Largest size of the local journal that keeps messages while Redis is unreachable.
     JOURNAL_MAX_MB: int = field(default_factory=lambda: _int("JOURNAL_MAX_MB", 64))
     # Seconds between background rounds (journal replay, embedded restart, held alerts); 0: off.
-    UPKEEP_SECONDS: float = field(default_factory=lambda: float(_int("UPKEEP_SECONDS", 1)))
+    UPKEEP_SECONDS: float = field(default_factory=lambda: _float("UPKEEP_SECONDS", 1))
+    # Python logging level of the app's own log lines (DEBUG, INFO, WARNING, ERROR).
+    LOG_LEVEL: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO").upper())
     TESTING: bool = False
 
     def as_mapping(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def retention_seconds(config: Any) -> int:
+    """How long a conversation is kept after its last message (RETENTION_DAYS), in seconds."""
+    return int(config["RETENTION_DAYS"] if isinstance(config, dict) else config.RETENTION_DAYS) \
+        * 86400

@@ -13,17 +13,16 @@ from typing import Any
 
 from bot import flood, optout, store
 from bot.content import Content
+from bot.decide import decide
 from bot.journal import Journal
-from bot.replies import Numbers, interpreter_line, reply_text
+from bot.replies import Numbers, Replies, interpreter_line, reply_text
 from bot.safety import looks_dangerous, safe_reply
 from bot.smstext import smart_encode
 from bot.triage.classify import Classification
-from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1600  # Twilio's own limit for one message
-CRITICAL = contract().critical
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp"})  # where Twilio's keywords (STOP, HELP) apply
 
 
@@ -101,98 +100,29 @@ class TriageLine:
         message_id: str | None,
         media: list[dict[str, str]],
     ) -> Outcome:
+        """The five steps: read the conversation, classify, decide, word the reply, store."""
         self.content.refresh()
-        sent = 0  # this conversation's messages in the flood window
-        try:
-            state, sent = flood.load_state(self.redis, cid, now)
-            storage_ok = True
-        except Exception:
-            log.exception("Redis unavailable while reading %s", channel)
-            state, storage_ok = store.State(cid=cid), False
-
-        classifier, replies = self.content.classifier, self.content.replies
+        replies = self.content.replies
         if replies is None:
             raise RuntimeError("no usable reply texts: " + "; ".join(self.content.errors))
-        if classifier is None:
-            # the encoder or the head could not load: store the message, queue it for a person,
-            # and answer with the hotline (and the emergency number first if it reads as danger)
-            log.error("classifier unavailable; queueing for a person: %s", self.content.errors)
-            result = Classification("unknown", "high", state.language or hint or "en", 0.0,
-                                    "no classifier", doubt=looks_dangerous(body))
-        else:
-            result = classifier.classify(body, conversation_language=state.language or hint)
-        intent, language = result.intent, result.language
+        state, sent, storage_ok = self._read_state(cid, now)
+        reading = self._classify(body, state.language or hint)
         keyword = optout.keyword(body) if channel in TWILIO_CHANNELS else None
-
-        chosen = None
-        if intent == "language" and result.switch_to:
-            chosen = result.switch_to
-        reply_language = chosen or state.chosen_language or language
-
-        opt_out: bool | None = None
-        # a photo or voice note without text: people who cannot type send them
-        key: str | None = "media" if media and not body.strip() else intent
-        if keyword == "stop":
-            intent, opt_out = "stop", True
-            key = None if state.opted_out else "stop"  # one confirmation only
-        elif keyword == "start" and (state.opted_out or body.strip().upper() != "YES"):
-            intent, opt_out, key = "start", False, "start"
-        elif keyword == "help":  # HELP and INFO answer even after an opt-out, as Twilio's do
-            key = intent if intent in CRITICAL or intent == "info" else "help"
-        elif state.opted_out:
-            key = None  # Twilio would refuse to deliver anything else (error 21610)
-        elif intent == "stop":
-            key = "stop_hint"  # only the keyword alone opts out ("make him stop" is not one)
-        elif state.claimed_by:
-            key = None  # an operator holds this conversation: the bot stays silent
-        if key and not flood.may_reply(self.redis, cid, sent, body, intent, now):
+        decision = decide(state, reading, keyword=keyword, body=body, has_media=bool(media),
+                          emergency_keys=emergency_keys(replies))
+        key = decision.reply_key
+        if key and not flood.may_reply(self.redis, cid, sent, body, decision.intent, now):
             key = None  # a flood: stored and flagged, answered at most once a minute
+        reply, interpreter = self._word(key, decision.reply_language, state, body, channel)
 
-        if key and result.doubt:
-            # close to critical: the emergency (or crisis) reply when that is the likeliest
-            # reading, else a reply that gives the emergency number
-            likeliest = result.top[0][0] if result.top else ""
-            if likeliest in CRITICAL:
-                key = likeliest
-            elif "{emergency}" not in replies["en"].get(key, ""):
-                key = "help"
-        interpreter = None  # for a language without replies: once per conversation
-        if key and reply_language not in replies and not state.interpreter_offered:
-            interpreter = interpreter_line(replies, self.content.interpreters, reply_language)
-        if key and classifier is None:
-            reply = safe_reply(body, self.numbers.emergency)
-        else:
-            reply = reply_text(replies, key, reply_language, self.numbers, interpreter) \
-                if key else None
-        if reply and channel == "sms":
-            reply = smart_encode(reply)
-
-        priority = result.priority
-        if state.status == "open":
-            priority = store.higher_priority(state.priority, priority)
-        elif state.peak_priority in store.URGENT:
-            # a number whose earlier episode was critical or high: "hi again" is not a fresh low
-            priority = store.higher_priority(priority, "high")
-        if media:
-            priority = store.higher_priority(priority, "high")  # a person must look or listen
-        if state.blocked and intent not in CRITICAL:
-            priority = "low"  # a critical message is critical whoever sends it
-
-        inbound = store.Entry(
-            "in",
-            "person",
-            body,
-            now,
-            intent,
-            result.priority,
-            language,
-            {"confidence": round(result.confidence, 3), "matched": result.matched,
-             "top": [list(t) for t in result.top]}
-            | ({"doubt": True} if result.doubt else {})
-            | ({"flood": sent} if sent > flood.LIMIT else {})
-            | ({"media": media} if media else {}),
-        )
-        outbound = store.Entry("out", "bot", reply, now, intent) if reply else None
+        meta: dict[str, Any] = {"confidence": round(reading.confidence, 3),
+                                "matched": reading.matched,
+                                "top": [list(t) for t in reading.top]}
+        meta |= ({"doubt": True} if reading.doubt else {}) \
+            | ({"flood": sent} if sent > flood.LIMIT else {}) | ({"media": media} if media else {})
+        inbound = store.Entry("in", "person", body, now, decision.intent, reading.priority,
+                              reading.language, meta)
+        outbound = store.Entry("out", "bot", reply, now, decision.intent) if reply else None
         turn = {
             "id": message_id,
             "cid": cid,
@@ -200,15 +130,52 @@ class TriageLine:
             "address": address,
             "inbound": vars(inbound),
             "reply": vars(outbound) if outbound else None,
-            "language": language,
-            "priority": priority,
-            "opt_out": opt_out,
-            "chosen_language": chosen,
-            "held_alert": bool(state.claimed_by and intent in CRITICAL),
+            "language": reading.language,
+            "priority": decision.priority,
+            "opt_out": decision.opt_out,
+            "chosen_language": decision.chosen_language,
+            "held_alert": decision.held_alert,
             "interpreter_offered": bool(interpreter and reply),
         }
         stored = self.keep(turn, state if storage_ok else None)
-        return Outcome(reply, intent, priority, reply_language, stored, cid)
+        return Outcome(reply, decision.intent, decision.priority, decision.reply_language,
+                       stored, cid)
+
+    def _read_state(self, cid: str, now: float) -> tuple[store.State, int, bool]:
+        """The conversation's state, its messages in the flood window, and whether Redis
+        answered (if not: a new conversation's state, and the turn goes to the journal)."""
+        try:
+            state, sent = flood.load_state(self.redis, cid, now)
+            return state, sent, True
+        except Exception:
+            log.exception("Redis unavailable while reading %s", cid.partition(":")[0])
+            return store.State(cid=cid), 0, False
+
+    def _classify(self, body: str, conversation_language: str | None) -> Classification:
+        classifier = self.content.classifier
+        if classifier is None:
+            # the encoder or the head could not load: store the message, queue it for a person,
+            # and answer with the hotline (and the emergency number first if it reads as danger)
+            log.error("classifier unavailable; queueing for a person: %s", self.content.errors)
+            return Classification("unknown", "high", conversation_language or "en", 0.0,
+                                  "no classifier", doubt=looks_dangerous(body))
+        return classifier.classify(body, conversation_language=conversation_language)
+
+    def _word(
+        self, key: str | None, language: str, state: store.State, body: str, channel: str
+    ) -> tuple[str | None, str | None]:
+        """The reply's text for `key` (None: silence) and the interpreter line it carries."""
+        if key is None:
+            return None, None
+        replies = self.content.replies or {}
+        interpreter = None  # for a language without replies: once per conversation
+        if language not in replies and not state.interpreter_offered:
+            interpreter = interpreter_line(replies, self.content.interpreters, language)
+        if self.content.classifier is None:
+            reply = safe_reply(body, self.numbers.emergency)
+        else:
+            reply = reply_text(replies, key, language, self.numbers, interpreter)
+        return (smart_encode(reply) if channel == "sms" else reply), interpreter
 
     def keep(self, turn: dict[str, Any], state: store.State | None) -> bool:
         """Store a turn in Redis, or in the local journal when Redis cannot take it (or turns
@@ -263,6 +230,11 @@ class TriageLine:
         if self.redis.exists(replay_key(turn["cid"], turn["id"])):
             return
         self.store_turn(turn, store.load_state(self.redis, turn["cid"]), replayed=True)
+
+
+def emergency_keys(replies: Replies) -> frozenset[str]:
+    """The replies whose English text gives the emergency number."""
+    return frozenset(key for key, text in replies["en"].items() if "{emergency}" in text)
 
 
 def replay_key(cid: str, turn_id: str) -> str:

@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot import hosts, logmask
-from bot.config import Config
+from bot.config import Config, retention_seconds
 from bot.content import Content
 from bot.conversation import TriageLine
 from bot.faults import Faults
@@ -55,7 +55,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = local_secret(data_dir, faults)
     if not app.config["TESTING"] and not logging.getLogger().handlers:
-        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+        logging.basicConfig(level=app.config["LOG_LEVEL"])
     logmask.install()  # issue 12: no log line carries a whole number or chat token
     hosts.configure(app)  # TRUSTED_HOSTS: other Host headers get 400 (before ProxyFix wraps)
     if app.config["TRUSTED_PROXIES"]:
@@ -69,7 +69,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     numbers = Numbers(emergency=app.config["EMERGENCY_NUMBER"], crisis=app.config["CRISIS_LINE"])
     journal = Journal(data_dir, int(app.config["JOURNAL_MAX_MB"]) * 2**20)
     line = app.extensions["line"] = TriageLine(
-        app.redis, content, numbers, int(app.config["RETENTION_DAYS"]) * 86400, journal
+        app.redis, content, numbers, retention_seconds(app.config), journal
     )
 
     from bot import sms, widget
@@ -82,7 +82,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(outbound.bp)
     app.extensions["outbound"] = outbound.Outbound.from_config(app.redis, app.config)
     sweeper = app.extensions["sweeper"] = Sweeper(
-        app.redis, int(app.config["RETENTION_DAYS"]) * 86400, float(app.config["SWEEP_MINUTES"])
+        app.redis, retention_seconds(app.config), float(app.config["SWEEP_MINUTES"])
     )
     app.before_request(sweeper.tick)  # what expired conversations left, once an interval
     app.extensions["upkeep"] = upkeep = Upkeep(

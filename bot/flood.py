@@ -21,6 +21,7 @@ from typing import Any
 
 from bot import optout, store
 from bot.safety import looks_dangerous
+from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ LIMIT = 10  # messages always answered per window
 CEILING = 60
 WINDOW = 600  # seconds
 GAP = 60  # seconds between replies to repeats (or past CEILING)
-ALWAYS = frozenset({"emergency", "self_harm"})  # and Twilio's opt-out and opt-in keywords
+ALWAYS = contract().critical  # and Twilio's opt-out and opt-in keywords
 
 
 def counter_key(cid: str, now: float) -> str:

@@ -18,6 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot import store
+from bot.config import retention_seconds
 from bot.sms import sender_and_channel, verify_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Outbound:
             api_base=config.get("TWILIO_API_BASE", ""),
             status_url=f"{public}/sms/status" if public else "",
             timeout=float(config.get("TWILIO_TIMEOUT") or 5),
-            retention_seconds=int(config.get("RETENTION_DAYS") or 30) * 86400,
+            retention_seconds=retention_seconds(config),
             whatsapp_from=config.get("TWILIO_WHATSAPP_FROM", ""),
             whatsapp_template=config.get("TWILIO_WHATSAPP_TEMPLATE_SID", ""),
         )
@@ -141,7 +142,7 @@ class Outbound:
         except Exception as exc:
             raise OutboundError("Redis is unavailable: cannot guarantee a single send") from exc
         if not claimed:
-            previous = store._text(self.redis.get(marker))
+            previous = store.text_of(self.redis.get(marker))
             if previous and previous != PENDING:
                 return previous  # already sent: hand back the same SID, send nothing
             raise OutboundError("this message is already being sent")
@@ -194,13 +195,13 @@ class Outbound:
             self.retention_seconds, "1" if known else "0",
         )
         if changed:
-            store._touch(self.redis, cid)
+            store.touch(self.redis, cid)
         return bool(changed)
 
     def delivery(self, cid: str) -> dict[str, str]:
         """Latest known status of each operator SMS of the conversation, by message SID."""
         raw = self.redis.hgetall(status_key(cid))
-        pairs = ((store._text(k), store._text(v)) for k, v in raw.items())
+        pairs = ((store.text_of(k), store.text_of(v)) for k, v in raw.items())
         return {k: v for k, v in pairs if ":" not in k}
 
 

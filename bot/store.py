@@ -16,7 +16,7 @@ PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 QUEUE = "tl:queue"
 # Bumped on every change the console shows: consoles poll it and redraw when it moves.
 VERSION = "tl:version"
-_RANK_SPAN = 10**13  # larger than any millisecond timestamp
+RANK_SPAN = 10**13  # larger than any millisecond timestamp
 
 
 def conv_key(cid: str) -> str:
@@ -56,7 +56,7 @@ def remember_reply(r: Any, sid: str, reply: str | None) -> None:
 
 def queue_score(priority: str, waiting_since: float) -> int:
     """Lower is more urgent: priority first, then the longest wait."""
-    return PRIORITY_RANK.get(priority, 2) * _RANK_SPAN + int(waiting_since * 1000)
+    return PRIORITY_RANK.get(priority, 2) * RANK_SPAN + int(waiting_since * 1000)
 
 
 def higher_priority(a: str, b: str) -> str:
@@ -109,14 +109,14 @@ class Entry:
         return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
-    h = {_text(k): _text(v) for k, v in raw.items()}
+    h = {text_of(k): text_of(v) for k, v in raw.items()}
     return State(
         cid=cid,
         exists=bool(h),
@@ -259,28 +259,28 @@ def transcript(r: Any, cid: str) -> list[Entry]:
 
 def conversation(r: Any, cid: str) -> dict[str, str]:
     """The raw session hash of a conversation (empty if unknown)."""
-    return {_text(k): _text(v) for k, v in r.hgetall(conv_key(cid)).items()}
+    return {text_of(k): text_of(v) for k, v in r.hgetall(conv_key(cid)).items()}
 
 
 def queue(r: Any, limit: int = 200) -> list[dict[str, str]]:
     """Open conversations, most urgent first, each with its session fields."""
-    return queued_rows(r, [_text(c) for c in r.zrange(QUEUE, 0, limit - 1)])
+    return queued_rows(r, [text_of(c) for c in r.zrange(QUEUE, 0, limit - 1)])
 
 
 URGENT = ("critical", "high")  # never left off the first page of the console's queue
 
 
-def _band(priority: str) -> tuple[int, int]:
+def priority_band(priority: str) -> tuple[int, int]:
     """The lowest and highest queue score of one priority."""
     rank = PRIORITY_RANK[priority]
-    return rank * _RANK_SPAN, (rank + 1) * _RANK_SPAN - 1
+    return rank * RANK_SPAN, (rank + 1) * RANK_SPAN - 1
 
 
 def queue_counts(r: Any) -> dict[str, int]:
     """How many conversations the queue holds at each priority (their sum is its ZCARD)."""
     pipe = r.pipeline(transaction=False)
     for priority in PRIORITY_RANK:
-        pipe.zcount(QUEUE, *_band(priority))
+        pipe.zcount(QUEUE, *priority_band(priority))
     return dict(zip(PRIORITY_RANK, pipe.execute(), strict=True))
 
 
@@ -289,7 +289,7 @@ def queue_page(r: Any, page: int, per_page: int, urgent: int) -> list[dict[str, 
     conversation, however many (read by score, so one that arrived a moment ago is there too),
     then the most urgent others up to `per_page`; each later page holds `per_page` others.
     `urgent` is how many critical and high ones there are (from `queue_counts`)."""
-    others_from = _band("normal")[0]
+    others_from = priority_band("normal")[0]
     if page <= 1:
         cids = list(r.zrange(QUEUE, 0, others_from - 1, byscore=True))
         start, count = 0, per_page - len(cids)
@@ -298,7 +298,7 @@ def queue_page(r: Any, page: int, per_page: int, urgent: int) -> list[dict[str, 
         start, count = max(0, per_page - urgent) + (page - 2) * per_page, per_page
     if count > 0:
         cids += r.zrange(QUEUE, others_from, "+inf", byscore=True, offset=start, num=count)
-    return queued_rows(r, [_text(c) for c in cids])
+    return queued_rows(r, [text_of(c) for c in cids])
 
 
 def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
@@ -311,7 +311,7 @@ def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
         pipe.hgetall(conv_key(cid))
     rows = []
     for cid, raw in zip(cids, pipe.execute(), strict=True):
-        row = {_text(k): _text(v) for k, v in raw.items()}
+        row = {text_of(k): text_of(v) for k, v in raw.items()}
         if not row:  # expired or erased: keep the queue clean
             r.zrem(QUEUE, cid)
             continue
@@ -323,15 +323,15 @@ def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
 def claim(r: Any, cid: str, operator: str) -> bool:
     """Atomically give the conversation to `operator`; False if someone else holds it."""
     if r.hsetnx(conv_key(cid), "claimed_by", operator):
-        _touch(r, cid)
+        touch(r, cid)
         return True
-    return _text(r.hget(conv_key(cid), "claimed_by")) == operator
+    return text_of(r.hget(conv_key(cid), "claimed_by")) == operator
 
 
 def release(r: Any, cid: str) -> None:
     """Hand the conversation back to the bot."""
     r.hdel(conv_key(cid), "claimed_by")
-    _touch(r, cid)
+    touch(r, cid)
 
 
 HELD_ALERTS = "tl:heldalerts"  # conversation -> when the bot answers an unanswered alert
@@ -350,7 +350,7 @@ def raise_alert(r: Any, cid: str, intent: str, ts: float) -> None:
 
 def due_alerts(r: Any, now: float) -> list[str]:
     """Conversations whose alert is due, each taken by exactly one caller (ZREM decides)."""
-    due = [_text(c) for c in r.zrangebyscore(HELD_ALERTS, 0, now)]
+    due = [text_of(c) for c in r.zrangebyscore(HELD_ALERTS, 0, now)]
     return [cid for cid in due if r.zrem(HELD_ALERTS, cid)]
 
 
@@ -373,7 +373,7 @@ def close(r: Any, cid: str, ended_by: str = "operator") -> None:
     pipe.hdel(conv_key(cid), "claimed_by", "waiting_since")
     pipe.zrem(QUEUE, cid)
     pipe.execute()
-    _touch(r, cid)
+    touch(r, cid)
 
 
 def erase(r: Any, cid: str) -> None:
@@ -383,10 +383,10 @@ def erase(r: Any, cid: str) -> None:
     from bot import retention  # it builds on this module's key names
 
     retention.erase(r, cid)
-    _touch(r, cid)
+    touch(r, cid)
 
 
-def _touch(r: Any, cid: str) -> None:
+def touch(r: Any, cid: str) -> None:
     r.incr(VERSION)
 
 
@@ -407,7 +407,7 @@ def set_blocked(r: Any, cid: str, blocked: bool) -> None:
             r.zadd(QUEUE, {cid: queue_score("low", float(since))})
     else:
         r.hdel(conv_key(cid), "blocked")
-    _touch(r, cid)
+    touch(r, cid)
 
 
 def version(r: Any) -> int:

@@ -54,7 +54,7 @@ def gone(r: Any, name: str) -> None:
 
 def last_seen(r: Any) -> dict[str, float]:
     """Operator name -> when their console last asked anything (within the last day)."""
-    return {store._text(name): float(ts) for name, ts in r.zrange(ONLINE, 0, -1, withscores=True)}
+    return {store.text_of(name): float(ts) for name, ts in r.zrange(ONLINE, 0, -1, withscores=True)}
 
 
 _held_cache: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, list[str]]]] = (
@@ -70,14 +70,14 @@ def holdings(r: Any) -> dict[str, list[str]]:
         cached = _held_cache.get(r)
     if cached and cached[0] == version:
         return cached[1]
-    cids = [store._text(c) for c in r.zrange(store.QUEUE, 0, -1)]
+    cids = [store.text_of(c) for c in r.zrange(store.QUEUE, 0, -1)]
     pipe = r.pipeline(transaction=False)
     for cid in cids:
         pipe.hget(store.conv_key(cid), "claimed_by")
     held: dict[str, list[str]] = {}
     for cid, holder in zip(cids, pipe.execute() if cids else [], strict=True):
         if holder:
-            held.setdefault(store._text(holder), []).append(cid)
+            held.setdefault(store.text_of(holder), []).append(cid)
     with _held_lock:
         _held_cache[r] = (version, held)
     return held
@@ -97,7 +97,7 @@ def transfer(r: Any, cid: str, expected: str, target: str) -> str:
     """Give the conversation to `target` if it is open and `expected` still holds it ('' for
     nobody): 'ok'; else 'closed' or 'moved' (someone else holds it now) and nothing changes."""
     result = r.execute_command("EVAL", _TRANSFER, 1, store.conv_key(cid), expected, target)
-    result = store._text(result)
+    result = store.text_of(result)
     if result == "ok":
         r.incr(store.VERSION)
     return result

@@ -496,7 +496,7 @@ def filtered_queue_view(page: int, filters: dict[str, str]) -> dict[str, Any]:
     r = v.redis()
     per_page = max(1, int(current_app.config["CONSOLE_QUEUE_PAGE_SIZE"]))
     if "priority" in filters:
-        lo, hi = store._band(filters["priority"])
+        lo, hi = store.priority_band(filters["priority"])
         scored = r.zrange(store.QUEUE, lo, hi, byscore=True, withscores=True)
     else:
         scored = r.zrange(store.QUEUE, 0, -1, withscores=True)
@@ -524,7 +524,7 @@ def filtered_queue_view(page: int, filters: dict[str, str]) -> dict[str, Any]:
     counts = dict.fromkeys(store.PRIORITY_RANK, 0)
     names = list(store.PRIORITY_RANK)
     for _, score in members:
-        counts[names[min(len(names) - 1, int(score // store._RANK_SPAN))]] += 1
+        counts[names[min(len(names) - 1, int(score // store.RANK_SPAN))]] += 1
     urgent = sum(counts[p] for p in store.URGENT)
     if page <= 1:
         chosen = members[:max(urgent, per_page)]

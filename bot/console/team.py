@@ -57,7 +57,7 @@ def window() -> float:
 
 def active_accounts(r: Any) -> list[accounts.Account]:
     """Every account (one round trip for the names, one for their hashes)."""
-    names = sorted(store._text(n) for n in r.smembers(accounts.NAMES))
+    names = sorted(store.text_of(n) for n in r.smembers(accounts.NAMES))
     if not names:
         return []
     pipe = r.pipeline(transaction=False)
@@ -67,8 +67,8 @@ def active_accounts(r: Any) -> list[accounts.Account]:
     for name, (role, disabled, created) in zip(names, pipe.execute(), strict=True):
         if role is None:
             continue
-        found.append(accounts.Account(name, store._text(role), store._text(disabled) == "1",
-                                      float(store._text(created) or 0)))
+        found.append(accounts.Account(name, store.text_of(role), store.text_of(disabled) == "1",
+                                      float(store.text_of(created) or 0)))
     return found
 
 
@@ -208,8 +208,8 @@ def critical_waiting() -> dict[str, Any]:
     the most urgent `MAX_CRITICAL` of them, masked, for the badge and notifications."""
     r = views.redis()
     low, high = store.PRIORITY_RANK["critical"], store.PRIORITY_RANK["critical"] + 1
-    span = store._RANK_SPAN
-    cids = [store._text(c) for c in r.zrange(store.QUEUE, low * span, high * span - 1,
+    span = store.RANK_SPAN
+    cids = [store.text_of(c) for c in r.zrange(store.QUEUE, low * span, high * span - 1,
                                              byscore=True)]
     rows = [row for row in store.queued_rows(r, cids) if views.unattended_critical(row)]
     shown = rows[:MAX_CRITICAL]

@@ -28,6 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from bot import accounts, audit, history, store
+from bot.config import retention_seconds
 from bot.console import annotate, bp, phones, privacy, roster, sessions
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def redis() -> Any:
 
 
 def retention() -> int:
-    return int(current_app.config["RETENTION_DAYS"]) * 86400
+    return retention_seconds(current_app.config)
 
 
 def actor() -> str:

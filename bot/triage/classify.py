@@ -12,7 +12,6 @@ The decision, in order:
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -131,4 +130,6 @@ def _cached(intents_dir: str) -> Classifier:
 
 def default_classifier() -> Classifier:
     """The classifier for `intents/` (or `$INTENTS_DIR`), loaded once per process."""
-    return _cached(os.environ.get("INTENTS_DIR") or str(INTENTS_DIR))
+    from bot.config import Config
+
+    return _cached(Config().INTENTS_DIR or str(INTENTS_DIR))
