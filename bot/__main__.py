@@ -1,11 +1,7 @@
-"""`python -m bot ...`: the offline commands (classify, eval, check)."""
+"""`python -m bot ...`: the same command line as the `triage-line` script (`bot/cli.py`)."""
 
 import sys
 
 from bot.cli import main
 
-try:
-    sys.exit(main())
-except BrokenPipeError:  # `python -m bot classify < in | head`: the reader left, not an error
-    sys.stderr.close()
-    sys.exit(0)
+sys.exit(main(prog_name="python -m bot"))

@@ -1,15 +1,24 @@
-"""Command line: `classify` (JSONL in and out), `eval`, `train`, `check` and `sweep`."""
+"""The command line, one click group: `triage-line` (the script `pip install -e .` puts in
+`.venv/bin/`), `python -m bot` (the same group) and, for the accounts, `flask --app app operators`.
+
+`classify`, `eval`, `train`, `check` and `sweep` import neither Flask nor the web app;
+`operators` is loaded only when named (or listed by `--help`) and builds the app from the
+repository's `.env`, as `app.py` does.
+"""
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
+import click
+
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 32  # lines classified together: the encoder is faster on a batch
+PROG = "triage-line"
 
 
 def _parse(raw: str) -> dict:
@@ -31,9 +40,12 @@ def classify_stream(source: TextIO, sink: TextIO) -> int:
 
     def flush() -> None:
         records = [r for r in pending if isinstance(r, dict)]
-        results = iter(classifier.classify_many(
-            [r.get("text") or "" for r in records],
-            [r.get("conversation_language") for r in records]))
+        results = iter(
+            classifier.classify_many(
+                [r.get("text") or "" for r in records],
+                [r.get("conversation_language") for r in records],
+            )
+        )
         for item in pending:
             if isinstance(item, str):
                 sink.write(json.dumps({"id": None, "error": item}) + "\n")
@@ -102,34 +114,120 @@ def sweep(out: TextIO) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m bot`."""
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("classify", help="classify JSONL messages from stdin to stdout")
-    ev = sub.add_parser("eval", help="accuracy on labelled sets (default: eval/untuned, "
-                                     "eval/noise)")
-    ev.add_argument("files", nargs="*", type=Path, help="labelled JSONL: id, text, intent, "
-                                                        "language")
-    ev.add_argument("--noise", type=Path, action="append", default=[],
-                    help="everyday texts (JSONL, or the SMS Spam Collection TSV): false alarms")
-    ev.add_argument("--json", action="store_true", help="print one JSON object")
-    sub.add_parser("train", help="fit the head on data/train and save data/model/")
-    ck = sub.add_parser("check", help="validate data files, the head and train/eval hygiene")
-    ck.add_argument("--intents", type=Path, default=REPO / "intents")
-    ck.add_argument("--responses", type=Path, default=REPO / "responses")
-    sub.add_parser("sweep", help="remove what expired conversations left in Redis (cron)")
-    args = parser.parse_args(argv)
+class Commands(click.Group):
+    """The top-level group: `operators` is imported only when asked for (it needs Flask), and
+    a reader that leaves early (`... classify < in | head`) is not an error."""
 
-    if args.command == "classify":
-        return classify_stream(sys.stdin, sys.stdout)
-    if args.command == "check":
-        return check(args.intents, args.responses, sys.stdout)
-    if args.command == "sweep":
-        return sweep(sys.stdout)
-    if args.command == "train":
-        from bot.triage.train import train
+    LAZY = {"operators": "bot.operators_cli:operators"}
 
-        train()
-        return 0
-    return evaluate(args.files, args.noise, args.json)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, _, name = self.LAZY[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), name)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # the reader left (`| head`): exit 0, say nothing
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+@click.group(PROG, cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """The triage line's command line: classify offline, evaluate, train, check the data,
+    sweep Redis, manage operator accounts. `python -m bot` is the same command."""
+
+
+@cli.command("classify")
+def classify_command() -> None:
+    """Classify JSONL messages from stdin to stdout.
+
+    The contract's offline command (../shared/spec/triage.md). In: one JSON object a line,
+    {"id": ..., "text": ...}, optionally "conversation_language" (the conversation's language so
+    far); other fields are ignored. Out: one JSON object a line, in the same order: id, intent,
+    priority, language, and how it was read (confidence, matched, doubt, the three likeliest
+    intents in top). A line that is not a JSON object gets {"id": null, "error": ...} and the
+    command goes on. Exit status 0.
+    """
+    click.get_current_context().exit(classify_stream(sys.stdin, sys.stdout))
+
+
+@cli.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--noise",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    metavar="PATH",
+    help="Everyday texts (JSONL, or the SMS Spam Collection TSV): false alarms. Repeatable.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_command(files: tuple[Path, ...], noise: tuple[Path, ...], as_json: bool) -> None:
+    """Accuracy on labelled sets (default: eval/untuned, eval/noise).
+
+    FILES are labelled JSONL (id, text, intent, language). With neither FILES nor --noise, every
+    set in eval/untuned/ and eval/noise/.
+    """
+    click.get_current_context().exit(evaluate(list(files), list(noise), as_json))
+
+
+@cli.command("train")
+def train_command() -> None:
+    """Fit the head on data/train and save data/model/."""
+    from bot.triage.train import train
+
+    train()
+
+
+@cli.command("check")
+@click.option(
+    "--intents",
+    type=click.Path(path_type=Path),
+    default=REPO / "intents",
+    metavar="DIR",
+    help="The keyword and language files (default: intents/).",
+)
+@click.option(
+    "--responses",
+    type=click.Path(path_type=Path),
+    default=REPO / "responses",
+    metavar="DIR",
+    help="The reply texts (default: responses/).",
+)
+def check_command(intents: Path, responses: Path) -> None:
+    """Validate data files, the head and train/eval hygiene.
+
+    Prints each problem as a FAIL line; exit status 1 when there is one.
+    """
+    click.get_current_context().exit(check(intents, responses, sys.stdout))
+
+
+@cli.command("sweep")
+def sweep_command() -> None:
+    """Remove what expired conversations left in Redis (cron).
+
+    Reads REDIS_URL (or the embedded server under DATA_DIR) from the environment and the
+    repository's .env, as the app does; prints the counts as one JSON object.
+    """
+    click.get_current_context().exit(sweep(sys.stdout))
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> int:
+    """Run the command line on `argv` (default: `sys.argv[1:]`); returns the exit status.
+
+    The `triage-line` script and `python -m bot` call this.
+    """
+    try:
+        cli.main(args=argv, prog_name=prog_name or PROG)
+    except SystemExit as exc:  # click always ends with sys.exit, also on success
+        code = exc.code
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(code, file=sys.stderr)
+        return 1
+    return 0

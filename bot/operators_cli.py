@@ -1,4 +1,10 @@
-"""`flask --app app operators add | list | disable | enable | password | end-sessions`."""
+"""`triage-line operators add | list | disable | enable | password | end-sessions`.
+
+The same group is `python -m bot operators ...` and `flask --app app operators ...` (registered
+on the app by `bot.console.init_app`). Under flask the app is the one flask loaded (`app.py`);
+otherwise the group builds it the way `app.py` does: the repository's `.env` first (variables
+already set in the environment win), then `bot.create_app()`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,27 @@ import sys
 
 import click
 from argon2 import PasswordHasher
-from flask import current_app
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, ScriptInfo
 
 from bot import accounts
 from bot.console import sessions
 
-operators = AppGroup("operators", help="Create, list and disable operator console accounts.")
+
+def app_from_env() -> Flask:
+    """The app as `app.py` builds it: the repository's `.env`, then `create_app()`."""
+    from bot import create_app, envfile
+
+    envfile.load()
+    return create_app()
+
+
+@click.group("operators", cls=AppGroup)
+@click.pass_context
+def operators(ctx: click.Context) -> None:
+    """Create, list and disable operator console accounts."""
+    if ctx.find_object(ScriptInfo) is None:  # not under `flask`: build the app when needed
+        ctx.obj = ScriptInfo(create_app=app_from_env)
 
 
 def read_password(password_file: str | None) -> str:
@@ -34,7 +54,10 @@ def read_password(password_file: str | None) -> str:
     help="Read the password from the first line of FILE ('-' for stdin) instead of asking.",
 )
 def add(name: str, admin: bool, password_file: str | None) -> None:
-    """Create an account NAME (the password is asked twice unless --password-file)."""
+    """Create the account NAME.
+
+    The password is asked twice (hidden) unless --password-file.
+    """
     password = read_password(password_file)
     try:
         account = accounts.create(current_app.redis, name, password, admin=admin)
@@ -48,7 +71,7 @@ def list_() -> None:
     """Show every account with its role and whether it is disabled."""
     found = accounts.all_accounts(current_app.redis)
     if not found:
-        click.echo("no accounts yet: flask --app app operators add NAME --admin")
+        click.echo("no accounts yet: triage-line operators add NAME --admin")
     for a in found:
         click.echo(f"{a.name:<32} {a.role:<9} {'disabled' if a.disabled else 'active'}")
 
@@ -56,7 +79,7 @@ def list_() -> None:
 @operators.command("disable")
 @click.argument("name")
 def disable(name: str) -> None:
-    """Disable NAME: no more logins, and every open session ends now."""
+    """Disable NAME: no more logins; every open session ends now."""
     if not accounts.set_disabled(current_app.redis, name, True):
         raise click.ClickException(f"no account named {name!r}")
     ended = sessions.end_all(current_app.redis, accounts.check_name(name))
@@ -74,17 +97,24 @@ def enable(name: str) -> None:
 
 @operators.command("password")
 @click.argument("name")
-@click.option("--password-file", metavar="FILE",
-              help="Read the new password from the first line of FILE ('-' for stdin).")
+@click.option(
+    "--password-file",
+    metavar="FILE",
+    help="Read the new password from the first line of FILE ('-' for stdin).",
+)
 def password(name: str, password_file: str | None) -> None:
-    """Give NAME a new password (asked twice unless --password-file); ends its sessions."""
+    """Give NAME a new password; every open session of NAME ends.
+
+    The password is asked twice (hidden) unless --password-file.
+    """
     account = accounts.get(current_app.redis, name)
     if account is None:
         raise click.ClickException(f"no account named {name!r}")
     new = read_password(password_file)
     if len(new) < accounts.MIN_PASSWORD:
         raise click.ClickException(
-            f"the password must have at least {accounts.MIN_PASSWORD} characters")
+            f"the password must have at least {accounts.MIN_PASSWORD} characters"
+        )
     current_app.redis.hset(accounts.account_key(account.name), "hash", PasswordHasher().hash(new))
     ended = sessions.end_all(current_app.redis, account.name)
     click.echo(f"new password for {account.name}; ended {ended} session(s)")
