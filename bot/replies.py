@@ -8,32 +8,16 @@ from pathlib import Path
 
 from bot.datafiles import DataError, data_files, line_of, load_file
 from bot.schemas import INTERPRETER_LINES, reply_file
+from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
 HOTLINE = "1-888-373-7888"
 TEXTLINE = "233733"
-REQUIRED_KEYS = (
-    "emergency",
-    "self_harm",
-    "help",
-    "report",
-    "talk_to_person",
-    "info",
-    "signs",
-    "services",
-    "get_involved",
-    "resources",
-    "language",
-    "stop",
-    "stop_hint",
-    "start",
-    "greeting",
-    "thanks",
-    "unknown",
-    "interpretation",
-    "media",
-)
+# A reply for every intent of the contract, plus the replies that are not an intent's: how to
+# opt out, the interpreter line, and the answer to a photo or voice note.
+EXTRA_KEYS = ("stop_hint", "interpretation", "media")
+REQUIRED_KEYS = (*contract().intents, *EXTRA_KEYS)
 Replies = dict[str, dict[str, str]]
 
 

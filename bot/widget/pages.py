@@ -25,10 +25,8 @@ from bot.widget import bp
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 STRINGS = HERE / "strings"
-# Order of the widget's language picker.
-LANGUAGES = (
-    "en", "es", "fr", "pt", "ht", "zh", "vi", "ko", "tl", "th", "ru", "uk", "ar", "hi", "pl", "ro",
-)
+# The widget's languages, one file each (adding a file adds a language); English first.
+LANGUAGES = ("en", *sorted(p.stem for p in STRINGS.glob("*.json") if p.stem != "en"))
 PAGE_TAGS = ("strong", "kbd")  # the only markup a page sentence may carry
 DEFAULT_EXIT = "https://www.bbc.co.uk/weather"
 PAGE_CSP = (
