@@ -4,38 +4,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from pathlib import Path
+
+from bot.datafiles import load_file
+from bot.schemas import NORMALISE
 
 MAX_CHARS = 1000  # longer bodies are cut: the first lines carry the request
 
-# Emoji that carry meaning become words; every other symbol becomes a space.
-EMOJI_WORDS = {
-    "🆘": " sos ", "🔪": " knife ", "🔫": " gun ", "🙏": " please ", "👋": " hi ",
-    "🚨": " sos ", "😭": " ", "😂": " lol ", "🤣": " lol ", "💀": " ", "❤": " ", "👍": " ok ",
-}
+WORDS_FILE = Path(__file__).resolve().parent.parent / "intents" / "normalise.yaml"
 
-# Txt-speak and contractions, applied per token after casefolding.
-TXT = {
-    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "plez": "please",
-    "pleez": "please", "plss": "please", "thx": "thanks", "thnx": "thanks", "thanx": "thanks",
-    "ty": "thank you", "tnx": "thanks", "im": "i am", "ive": "i have",
-    "dont": "do not", "cant": "can not", "cannot": "can not", "wont": "will not",
-    "didnt": "did not", "doesnt": "does not", "isnt": "is not", "arent": "are not",
-    "wasnt": "was not", "aint": "am not", "couldnt": "could not", "wouldnt": "would not",
-    "havent": "have not", "hasnt": "has not", "shouldnt": "should not",
-    "wanna": "want to", "gonna": "going to", "gotta": "got to", "lemme": "let me",
-    "ppl": "people", "msg": "message", "msgs": "messages", "txt": "text", "txting": "texting",
-    "msging": "messaging", "msgin": "messaging", "texing": "texting", "txtin": "texting",
-    "b4": "before", "2day": "today", "2nite": "tonight", "bc": "because", "cuz": "because",
-    "coz": "because", "pplz": "please", "rn": "right now", "asap": "right now",
-    "hes": "he is", "shes": "she is", "theyre": "they are", "theres": "there is",
-    "whats": "what is", "thats": "that is", "its": "it is", "youre": "you are",
-    "xq": "porque", "pq": "porque", "q": "que", "k": "k", "tmb": "tambien", "tb": "tambien",
-    "xfa": "por favor", "porfa": "por favor", "pf": "por favor", "stp": "s il te plait",
-    "svp": "s il vous plait", "idk": "i do not know", "dunno": "do not know",
-    "wat": "what", "wut": "what", "tho": "though", "nd": "and", "yr": "year", "yrs": "years",
-    "hrs": "hours", "hr": "hour", "bf": "boyfriend", "gf": "girlfriend", "jsuis": "je suis",
-    "chui": "je suis",
-}
+
+@cache
+def words() -> tuple[dict[str, str], dict[str, str]]:
+    """The emoji read as words and the shorthand expansions, from `intents/normalise.yaml`."""
+    doc = load_file(WORDS_FILE, NORMALISE)
+    emoji = {k: f" {v} " if v else " " for k, v in (doc.get("emoji") or {}).items()}
+    return emoji, dict(doc.get("shorthand") or {})
+
 
 _CONTRACTIONS = re.compile(r"(\w)['’](m|re|s|ll|ve|d|t)\b")
 _NT = re.compile(r"n['’]t\b")
@@ -67,7 +53,7 @@ def normalise(text: str) -> str:
     text = text[:MAX_CHARS]
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-        for emoji, word in EMOJI_WORDS.items():
+        for emoji, word in words()[0].items():
             if emoji in text:
                 text = text.replace(emoji, word)
     text = text.casefold()
@@ -78,7 +64,8 @@ def normalise(text: str) -> str:
         text = text.replace("ß", "ss").replace("ø", "o").replace("đ", "d").replace("ł", "l")
     text = _REPEAT.sub(r"\1", text)  # "heeelp" -> "help", "pleaseee" -> "please"
     text = _DIGITS_IN_WORD.sub("o", text)
+    shorthand = words()[1]
     tokens: list[str] = []
     for token in _NONWORD.sub(" ", text).replace("_", " ").split():
-        tokens.append(TXT.get(token, token))
+        tokens.append(shorthand.get(token, token))
     return " ".join(tokens)

@@ -295,6 +295,14 @@ LANGUAGE_NAMES = Record(
     required=("names",),
 )
 
+NORMALISE = Record(
+    {
+        "version": VERSION,
+        "emoji": Record(rest_key=Key("an emoji", r".+"), rest=Text()),
+        "shorthand": Record(rest_key=Key("a word", r"\w+"), rest=Text()),
+    },
+)
+
 REPLY_TEXT = Text(placeholders=True)
 INTERPRETER_LINES = Record(
     {"version": VERSION, "review": Text(), "lines": table(LANGUAGE, REPLY_TEXT)},
@@ -368,6 +376,8 @@ def files_to_check(
         (intents_dir / "keywords.yaml", KEYWORDS),
         (intents_dir / "language.yaml", LANGUAGE_NAMES),
     ]
+    if (intents_dir / "normalise.yaml").is_file():
+        found.append((intents_dir / "normalise.yaml", NORMALISE))
     if responses_dir.is_dir():
         found += [(path, reply_file()) for path in data_files(responses_dir)]
     back = responses_dir / "back"
