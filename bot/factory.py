@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot import hosts, logmask
+from bot import console, health, hosts, logmask, outbound, sms, widget
 from bot.config import Config, retention_seconds
 from bot.content import Content
 from bot.conversation import TriageLine
@@ -46,6 +46,7 @@ def local_secret(data_dir: Path, faults: Faults) -> str:
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """A configured app: Redis, the triage line, every blueprint, the sweeper and upkeep."""
     app = Flask(__name__)
     app.config.from_mapping(Config().as_mapping())
     if overrides:
@@ -72,14 +73,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.redis, content, numbers, retention_seconds(app.config), journal
     )
 
-    from bot import sms, widget
-
-    app.register_blueprint(sms.bp)
-    app.register_blueprint(widget.bp)  # issue 6: the demo page at /, widget.js, chat API
-    from bot import health, outbound  # issue 7: /healthz; operator SMS and delivery reports
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(outbound.bp)
+    app.register_blueprint(sms.bp)  # Twilio's webhook: SMS and WhatsApp
+    app.register_blueprint(widget.bp)  # the demo page at /, widget.js, the chat API
+    app.register_blueprint(health.bp)  # /healthz
+    app.register_blueprint(outbound.bp)  # delivery reports of operator messages
     app.extensions["outbound"] = outbound.Outbound.from_config(app.redis, app.config)
     sweeper = app.extensions["sweeper"] = Sweeper(
         app.redis, retention_seconds(app.config), float(app.config["SWEEP_MINUTES"])
@@ -94,7 +91,5 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         interval=float(app.config["UPKEEP_SECONDS"]),
     )
     app.before_request(upkeep.ensure_running)
-    from bot import console  # operator console: login, CSRF, session cookies, `flask operators`
-
-    console.init_app(app)
+    console.init_app(app)  # login, CSRF, session cookies, the console's pages, `flask operators`
     return app
