@@ -1,4 +1,9 @@
-"""Twilio keyword rules: a message that is one keyword alone opts out, opts in or asks help."""
+"""Twilio keyword rules: a message that is one keyword alone opts out, opts in or asks help.
+
+These lists stay in code, not in a data file, on purpose: they must equal what the Messaging
+Service's Advanced Opt-Out is configured with (docs/operations.md), and STOP must keep working
+when a data file is broken. The classifier's own keywords are data (intents/keywords.yaml).
+"""
 
 from __future__ import annotations
 
