@@ -36,10 +36,12 @@ class Account:
 
     @property
     def is_admin(self) -> bool:
+        """Whether the operator may also manage accounts, canned answers and others' chats."""
         return self.role == "admin"
 
 
 def account_key(name: str) -> str:
+    """The Redis hash holding one account's fields."""
     return f"tl:op:{name}"
 
 
@@ -81,6 +83,7 @@ def create(r: Any, name: str, password: str, *, admin: bool = False) -> Account:
 
 
 def get(r: Any, name: str) -> Account | None:
+    """The stored account, or None if the name is malformed or has no account."""
     try:
         name = check_name(name)
     except AccountError:
@@ -92,6 +95,7 @@ def get(r: Any, name: str) -> Account | None:
 
 
 def all_accounts(r: Any) -> list[Account]:
+    """Every stored account, sorted by name."""
     names = sorted(n.decode() if isinstance(n, bytes) else n for n in r.smembers(NAMES))
     return [a for a in (get(r, n) for n in names) if a is not None]
 

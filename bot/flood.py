@@ -35,6 +35,7 @@ ALWAYS = contract().critical  # and Twilio's opt-out and opt-in keywords
 
 
 def counter_key(cid: str, now: float) -> str:
+    """The counter of a conversation's messages in the current window."""
     return f"tl:flood:{{{cid}}}:{int(now // WINDOW)}"
 
 
@@ -44,6 +45,7 @@ def seen_key(cid: str, now: float) -> str:
 
 
 def gate_key(cid: str) -> str:
+    """The key whose presence means a throttled conversation was answered within `GAP` seconds."""
     return f"tl:floodgate:{{{cid}}}"
 
 

@@ -188,6 +188,7 @@ WRAPUP = ("outcome", "exploitation", "minor")
 
 
 def to_float(value: Any) -> float | None:
+    """A stored number as a float; None if it is missing or not a number."""
     try:
         return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):

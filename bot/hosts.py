@@ -44,6 +44,7 @@ class HealthFromAnyHost:
         self.stand_in = next((h for h in hosts if not h.startswith(".")), hosts[0].lstrip("."))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Give `/healthz` a trusted Host header when it has none, then run the app."""
         if environ.get("PATH_INFO") == HEALTH_PATH and not host_is_trusted(
             environ.get("HTTP_HOST"), self.hosts
         ):

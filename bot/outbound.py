@@ -57,6 +57,7 @@ def sent_key(cid: str, key: str) -> str:
 
 
 def status_key(cid: str) -> str:
+    """The Redis hash of Twilio's delivery status for each operator message of a conversation."""
     return f"tl:delivery:{{{cid}}}"
 
 
@@ -106,6 +107,7 @@ class Outbound:
 
     @classmethod
     def from_config(cls, redis: Any, config: Any) -> Outbound:
+        """An instance from the app's Twilio settings (delivery reports go to PUBLIC_URL)."""
         public = (config.get("PUBLIC_URL") or "").rstrip("/")
         return cls(
             redis,

@@ -91,6 +91,7 @@ class LazyCluster:
         self._client: RedisCluster | None = None
 
     def client(self) -> RedisCluster:
+        """The cluster client, connecting on the first call."""
         if self._client is None:
             kwargs = {k: v for k, v in _TIMEOUTS.items() if k != "health_check_interval"}
             self._client = RedisCluster.from_url(self.url, **kwargs)

@@ -263,6 +263,7 @@ class Sweeper:
         self._lock = threading.Lock()
 
     def tick(self) -> None:
+        """Start a sweep in the background when the interval has passed (cheap otherwise)."""
         if self.interval <= 0 or time.monotonic() < self.next_run:
             return
         with self._lock:

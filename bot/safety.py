@@ -15,8 +15,10 @@ _DANGER = re.compile(
 
 
 def looks_dangerous(text: str) -> bool:
+    """Whether the text has a danger cue (over-warning is the safe side)."""
     return bool(_DANGER.search(text or ""))
 
 
 def safe_reply(text: str, emergency_number: str) -> str:
+    """The hotline reply, with the emergency number first if `text` looks dangerous."""
     return fallback_text(emergency_number, danger=looks_dangerous(text))

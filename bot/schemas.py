@@ -60,6 +60,7 @@ class Schema:
     """One kind of value; `check` appends the problems of `node` to `out`."""
 
     def check(self, node: yaml.Node, where: str, out: list[Problem]) -> None:
+        """Append to `out` the problems of `node`, found at `where` (a dotted path)."""
         raise NotImplementedError
 
 
@@ -74,6 +75,7 @@ class Text(Schema):
     what: str = "text"
 
     def check(self, node: yaml.Node, where: str, out: list[Problem]) -> None:
+        """Append a problem if `node` is not text, is empty, off `pattern` or lacks `contains`."""
         if not _is_text(node):
             hint = " (quote it)" if isinstance(node, yaml.ScalarNode) and node.value else ""
             out.append(
@@ -102,7 +104,10 @@ class Text(Schema):
 
 @dataclass(frozen=True)
 class Integer(Schema):
+    """A whole number, written unquoted."""
+
     def check(self, node: yaml.Node, where: str, out: list[Problem]) -> None:
+        """Append a problem if `node` is not a whole number."""
         if not (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int"):
             out.append((line(node), f"{where} must be a whole number, not {_found(node)}"))
 
@@ -117,6 +122,7 @@ class Key:
     one_of: Callable[[], Iterable[str] | None] | None = None
 
     def problem(self, node: yaml.Node) -> str | None:
+        """What is wrong with `node` as such a key (to follow "the key"), or None."""
         if not _is_text(node):
             return f"must be {self.what}, not {_found(node)} (quote it)"
         if not re.fullmatch(self.pattern, node.value):
@@ -138,6 +144,7 @@ class Record(Schema):
     rest: Schema | None = None
 
     def check(self, node: yaml.Node, where: str, out: list[Problem]) -> None:
+        """Check the known fields, other keys against `rest_key`, and that required keys exist."""
         if not isinstance(node, yaml.MappingNode):
             out.append((line(node), f"{where or 'the file'} must be a mapping, not {_found(node)}"))
             return
@@ -190,6 +197,7 @@ class Seq(Schema):
     nonempty: bool = False
 
     def check(self, node: yaml.Node, where: str, out: list[Problem]) -> None:
+        """Check each item, that a `nonempty` list has one, and that no entry repeats."""
         if not isinstance(node, yaml.SequenceNode):
             out.append((line(node), f"{where} must be a list, not {_found(node)}"))
             return

@@ -63,6 +63,7 @@ def twiml_text(text: str | None) -> str:
 
 
 def twiml(text: str | None) -> Response:
+    """The TwiML response that sends `text` (none if empty)."""
     return Response(twiml_text(text), mimetype="text/xml")
 
 

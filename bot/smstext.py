@@ -33,6 +33,7 @@ _SMART = {
 
 
 def is_gsm7(text: str) -> bool:
+    """Whether one GSM-7 SMS segment can carry every character (no switch to UCS-2)."""
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
 
 

@@ -20,14 +20,17 @@ RANK_SPAN = 10**13  # larger than any millisecond timestamp
 
 
 def conv_key(cid: str) -> str:
+    """The Redis hash of a conversation's session fields."""
     return f"tl:conv:{{{cid}}}"
 
 
 def log_key(cid: str) -> str:
+    """The Redis list of a conversation's transcript (JSON entries, oldest first)."""
     return f"tl:log:{{{cid}}}"
 
 
 def optout_key(cid: str) -> str:
+    """The key whose presence means the number opted out (STOP)."""
     return f"tl:optout:{{{cid}}}"
 
 
@@ -36,6 +39,7 @@ PENDING = "\x00pending"
 
 
 def message_key(sid: str) -> str:
+    """The key remembering a Twilio `MessageSid` and the reply it got."""
     return f"tl:msgsid:{sid}"
 
 
@@ -60,6 +64,7 @@ def queue_score(priority: str, waiting_since: float) -> int:
 
 
 def higher_priority(a: str, b: str) -> str:
+    """The more urgent of two priorities (an unknown one counts as normal)."""
     return a if PRIORITY_RANK.get(a, 2) <= PRIORITY_RANK.get(b, 2) else b
 
 
@@ -100,22 +105,26 @@ class Entry:
     meta: dict[str, Any] | None = None
 
     def to_json(self) -> str:
+        """The line as kept in the transcript list, without its empty fields."""
         # vars(), not asdict(): same JSON without asdict's deep copy (a tenth of the webhook's CPU)
         return json.dumps({k: v for k, v in vars(self).items() if v is not None})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Entry:
+        """A line from the transcript list, ignoring fields this version does not know."""
         data = json.loads(raw)
         return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
 
 
 def text_of(value: Any) -> str | None:
+    """A Redis reply as text (bytes decoded); None stays None."""
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def state_from_hash(cid: str, raw: dict, opted_out: bool = False) -> State:
+    """The State of `cid` from its raw session hash (empty means a new conversation)."""
     h = {text_of(k): text_of(v) for k, v in raw.items()}
     return State(
         cid=cid,
@@ -254,6 +263,7 @@ def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None
 
 
 def transcript(r: Any, cid: str) -> list[Entry]:
+    """Every line of the conversation's transcript, oldest first."""
     return [Entry.from_json(raw) for raw in r.lrange(log_key(cid), 0, -1)]
 
 
@@ -355,6 +365,7 @@ def due_alerts(r: Any, now: float) -> list[str]:
 
 
 def clear_alert(r: Any, cid: str) -> None:
+    """The operator answered: drop the conversation's alert, so the bot does not step in."""
     pipe = r.pipeline(transaction=False)
     pipe.hdel(conv_key(cid), "alert", "alert_intent")
     pipe.zrem(HELD_ALERTS, cid)
@@ -387,6 +398,7 @@ def erase(r: Any, cid: str) -> None:
 
 
 def touch(r: Any, cid: str) -> None:
+    """Tell polling consoles that something changed (bumps `VERSION`)."""
     r.incr(VERSION)
 
 

@@ -49,6 +49,7 @@ class Upkeep:
             time.sleep(self.interval)
 
     def run_once(self) -> None:
+        """Run every task once; a failing one is logged and tried again next round."""
         for task in self.tasks:
             try:
                 task()

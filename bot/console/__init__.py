@@ -41,11 +41,13 @@ class SessionInterface(SecureCookieSessionInterface):
     gives Twilio's webhooks a null session."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """No session for Twilio's webhooks; the usual signed cookie for every other request."""
         if request.path in SESSIONLESS_PATHS:
             return None  # Flask then uses a null session, which is never saved
         return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured so, or when this request came over HTTPS."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 

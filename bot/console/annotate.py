@@ -55,6 +55,7 @@ WRAPUP_FIELDS = ("outcome", "exploitation", "minor", "wrapup_by", "wrapup_ts")
 
 
 def notes_key(cid: str) -> str:
+    """The Redis list of a conversation's notes (carrying its hash tag)."""
     return f"tl:notes:{{{cid}}}"
 
 
@@ -240,6 +241,8 @@ PLACEHOLDERS = ("emergency", "crisis", "hotline", "textline")
 
 @dataclass
 class Canned:
+    """One canned answer in one language, with who saved it last and when."""
+
     id: str
     lang: str
     title: str
@@ -248,6 +251,7 @@ class Canned:
     ts: float = 0.0
 
     def to_json(self) -> str:
+        """The answer as stored in `tl:canned` (the id is the hash field, not part of the JSON)."""
         return json.dumps({k: v for k, v in asdict(self).items() if k != "id"})
 
 
@@ -295,6 +299,7 @@ def load_seed(path: Path) -> list[Canned]:
 
 
 def new_id() -> str:
+    """A fresh random canned-answer id (12 hex digits)."""
     return secrets.token_hex(6)
 
 
@@ -324,6 +329,7 @@ def all_canned(r: Any) -> list[Canned]:
 
 
 def get_canned(r: Any, cid: str) -> Canned | None:
+    """One canned answer, or None if the id is malformed or unknown."""
     if not _ID.match(cid):
         return None
     raw = r.hget(CANNED, cid)
@@ -335,10 +341,12 @@ def get_canned(r: Any, cid: str) -> Canned | None:
 
 
 def put_canned(r: Any, answer: Canned) -> None:
+    """Save a canned answer under its id, adding or replacing it."""
     r.hset(CANNED, answer.id, answer.to_json())
 
 
 def delete_canned(r: Any, cid: str) -> bool:
+    """Delete a canned answer; False if the id is malformed or was not there."""
     return bool(_ID.match(cid) and r.hdel(CANNED, cid))
 
 

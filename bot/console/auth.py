@@ -33,6 +33,7 @@ class Operator(UserMixin):
         self.is_admin = account.is_admin
 
     def get_id(self) -> str:
+        """The operator's name: what Flask-Login keeps in the session to load them again."""
         return self.name
 
 
@@ -66,6 +67,7 @@ def safe_next(target: str | None) -> str:
 
 
 def how_long(seconds: int) -> str:
+    """A wait as the login page words it: seconds under two minutes, else rounded minutes."""
     if seconds < 120:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
     return f"about {round(seconds / 60)} minutes"
@@ -73,6 +75,7 @@ def how_long(seconds: int) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
+    """The login form; on POST, check the password within the login limits and start a session."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     if request.method == "GET":
@@ -117,6 +120,7 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    """End the operator's session (in Redis too), audit it and show the login form."""
     if current_user.is_authenticated:
         sessions.end(current_app.redis, current_user.name, session.get("sid"))
         audit.record(current_app.redis, current_user.name, "logout")

@@ -44,6 +44,7 @@ def languages(answers: list[Canned]) -> list[str]:
 
 
 def filled(text: str) -> str:
+    """`text` with the configured numbers filled in (as saved if it cannot be filled)."""
     try:
         return fill(text, current_app.extensions["line"].numbers)
     except (KeyError, IndexError, ValueError):  # checked on save; never break the reply box
@@ -64,12 +65,14 @@ def canned_api() -> Response:
 
 
 def form_fields() -> tuple[str, str, str]:
+    """The submitted language, title (spaces collapsed) and text."""
     form = request.form
     return (form.get("lang", "").strip(), " ".join(form.get("title", "").split()),
             form.get("text", "").strip())
 
 
 def render_page(status: int = 200, **context: object) -> tuple[str, int]:
+    """The canned answers page with `context` (an error, the rejected draft), as `status`."""
     answers = seeded()
     return render_template(
         "console/canned.html",
@@ -84,12 +87,14 @@ def render_page(status: int = 200, **context: object) -> tuple[str, int]:
 @bp.get("/canned")
 @admin_required
 def canned_page() -> tuple[str, int]:
+    """Every canned answer, with the form to add one."""
     return render_page()
 
 
 @bp.post("/canned")
 @admin_required
 def canned_add() -> Response | tuple[str, int]:
+    """Add the submitted canned answer and audit it; the form again, with why, if invalid."""
     lang, title, text = form_fields()
     problem = annotate.check_canned(lang, title, text)
     if problem:
@@ -102,6 +107,7 @@ def canned_add() -> Response | tuple[str, int]:
 
 
 def existing(answer_id: str) -> Canned:
+    """The canned answer; 404 if it was deleted meanwhile."""
     answer = annotate.get_canned(redis(), answer_id)
     if answer is None:
         abort(404, "This canned answer no longer exists (deleted by another admin?).")
@@ -111,6 +117,7 @@ def existing(answer_id: str) -> Canned:
 @bp.get("/canned/<answer_id>")
 @admin_required
 def canned_edit_page(answer_id: str) -> str:
+    """The form to edit one canned answer."""
     answer = existing(answer_id)
     return render_template("console/canned_edit.html", answer=answer,
                            languages=languages(seeded()), filled=filled)
@@ -119,6 +126,7 @@ def canned_edit_page(answer_id: str) -> str:
 @bp.post("/canned/<answer_id>")
 @admin_required
 def canned_edit(answer_id: str) -> Response | tuple[str, int]:
+    """Save the edited canned answer, auditing which parts changed; the form again if invalid."""
     answer = existing(answer_id)
     lang, title, text = form_fields()
     problem = annotate.check_canned(lang, title, text)
@@ -142,6 +150,7 @@ def canned_edit(answer_id: str) -> Response | tuple[str, int]:
 @bp.post("/canned/<answer_id>/delete")
 @admin_required
 def canned_delete(answer_id: str) -> Response:
+    """Delete a canned answer and audit it."""
     answer = existing(answer_id)
     if annotate.delete_canned(redis(), answer.id):
         audit.record(redis(), actor(), "canned_delete", note=f"{answer.lang}: {answer.title}")

@@ -18,6 +18,7 @@ from bot.console.views import actor, back, lookup, note, redis, retention
 @bp.post("/c/<ref>/notes")
 @login_required
 def add_note(ref: str) -> Response:
+    """Add an operator note to the conversation (audited by length, never its text)."""
     cid, conv = lookup(ref)
     text = request.form.get("note", "").strip()
     problem = annotate.check_note(text)
@@ -34,6 +35,7 @@ def add_note(ref: str) -> Response:
 @bp.post("/c/<ref>/tags")
 @login_required
 def set_tags(ref: str) -> Response:
+    """Replace the conversation's tags (audited by count, never the words)."""
     cid, conv = lookup(ref)
     tags, problem = annotate.parse_tags(request.form.get("tags", ""))
     if problem:

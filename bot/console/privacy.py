@@ -14,6 +14,7 @@ BULLETS = "•••••"
 
 
 def ref_key(ref: str) -> str:
+    """The Redis key mapping a ref back to its conversation id."""
     return f"tl:ref:{ref}"
 
 
@@ -26,6 +27,7 @@ def mask(address: str) -> str:
 
 
 def ref_for(secret: str, cid: str) -> str:
+    """The conversation's ref: a keyed hash of its id, 24 hex digits."""
     return hmac.new(secret.encode(), cid.encode(), hashlib.sha256).hexdigest()[:24]
 
 
@@ -41,11 +43,13 @@ def remember(r: Any, secret: str, cids: list[str], ttl: int) -> dict[str, str]:
 
 
 def resolve(r: Any, ref: str) -> str | None:
+    """The conversation id a ref stands for, or None if unknown, expired or malformed."""
     raw = r.get(ref_key(ref)) if ref.isalnum() else None
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def forget(r: Any, ref: str) -> None:
+    """Drop a ref, so its URLs stop resolving."""
     r.delete(ref_key(ref))
 
 

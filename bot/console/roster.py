@@ -29,6 +29,7 @@ MAX_SYSTEM_LINES = 200
 
 
 def syslog_key(cid: str) -> str:
+    """The Redis list of a conversation's system lines (carrying its hash tag)."""
     return f"tl:syslog:{{{cid}}}"
 
 
@@ -120,6 +121,7 @@ def add_system_line(r: Any, cid: str, text: str, now: float | None = None) -> No
 
 
 def system_lines(r: Any, cid: str) -> list[store.Entry]:
+    """The conversation's system lines, oldest first."""
     return [store.Entry.from_json(raw) for raw in r.lrange(syslog_key(cid), 0, -1)]
 
 

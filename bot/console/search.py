@@ -11,7 +11,6 @@ are masked as in the queue; nothing here ever shows a full number.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import re
@@ -24,7 +23,7 @@ from flask import Response, abort, current_app, jsonify, render_template, reques
 from flask_login import login_required
 
 from bot import audit, history, store
-from bot.console import bp, privacy
+from bot.console import annotate, bp, privacy
 from bot.console import views as v
 from bot.triage.contract import contract
 
@@ -67,6 +66,7 @@ class Query:
         return {k: val for k, val in asdict(self).items() if k != "errors" and val}
 
     def bounds(self) -> tuple[float | str, float | str]:
+        """The `tl:convs` score range of the dates: the start of `start` to the end of `end`."""
         lo = _day(self.start).timestamp() if self.start else "-inf"
         hi = (_day(self.end) + timedelta(days=1)).timestamp() - 1e-6 if self.end else "+inf"
         return lo, hi
@@ -130,6 +130,8 @@ def read_query(args: Any) -> Query:
 
 @dataclass
 class Found:
+    """The conversations a search matched, and how many transcripts it read for words."""
+
     total: int
     rows: list[dict[str, Any]]  # (cid, hash fields, snippet) of every match, newest first
     scanned: int = 0  # transcripts read for words
@@ -211,6 +213,7 @@ def _words(r: Any, text: str, rows: list[dict[str, Any]]) -> Found:
 
 
 def snippet(said: str, at: int, length: int, around: int = 60) -> str:
+    """Up to `around` characters either side of the match at `at`, with … where `said` is cut."""
     start, end = max(0, at - around), min(len(said), at + length + around)
     return ("…" if start else "") + said[start:end] + ("…" if end < len(said) else "")
 
@@ -219,12 +222,14 @@ def snippet(said: str, at: int, length: int, around: int = 60) -> str:
 
 
 def status_of(conv: dict[str, str]) -> str:
+    """The conversation's status as the console words it: open, closed or quick exit."""
     if conv.get("status") == "open":
         return "open"
     return "quick exit" if conv.get("ended_by") == "person" else "closed"
 
 
 def result_view(cid: str, ref: str, conv: dict[str, str], snippet_text: str) -> dict[str, Any]:
+    """One search result as the page shows it: masked number, status, priority, matched text."""
     address = conv.get("address") or cid.partition(":")[2]
     return {
         "ref": ref,
@@ -249,12 +254,12 @@ def result_view(cid: str, ref: str, conv: dict[str, str], snippet_text: str) -> 
 
 def languages() -> list[str]:
     """The languages the line has replies in (the filters' choices)."""
-    line = current_app.extensions.get("line")
-    replies = getattr(getattr(line, "content", None), "replies", None) or {}
+    replies = current_app.extensions["line"].content.replies or {}
     return sorted(set(replies) | {"en", "es", "fr"})
 
 
 def choices() -> dict[str, Any]:
+    """The values the search form and the queue filters offer."""
     return {
         "intents": contract().intents,
         "languages": languages(),
@@ -267,6 +272,7 @@ def choices() -> dict[str, Any]:
 @bp.get("/search")
 @login_required
 def search_page() -> tuple[str, int]:
+    """The search form and one page of results (400 with the reasons if the query does not fit)."""
     q = read_query(request.args)
     page = v.requested_page()
     found, rows = None, []
@@ -302,6 +308,7 @@ CSV_COLUMNS = ("ref", "channel", "number", "status", "priority", "peak_priority"
 
 
 def iso(ts: Any) -> str:
+    """A timestamp as UTC ISO 8601 for the CSV; empty if missing or not a number."""
     try:
         return datetime.fromtimestamp(float(ts), UTC).isoformat(timespec="seconds")
     except (TypeError, ValueError):
@@ -315,6 +322,7 @@ def cell(value: Any) -> str:
 
 
 def csv_response(rows: list[list[Any]], name: str) -> Response:
+    """`rows` as a CSV download named `{name}-{time}.csv`, every cell made safe for spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
@@ -328,6 +336,7 @@ def csv_response(rows: list[list[Any]], name: str) -> Response:
 
 
 def transcript_text(r: Any, cid: str) -> str:
+    """The transcript as plain text for the CSV: one `[time] sender: text` line per message."""
     lines = []
     for entry in store.transcript(r, cid):
         when = iso(entry.ts)
@@ -415,21 +424,13 @@ def contact_history(ref: str) -> dict[str, Any] | None:
             "earlier": len(eps) - (1 if closed_now else 0), "elsewhere": elsewhere}
 
 
-def _label(group: str, key: str | None) -> str:
-    """The wrap-up's wording for a stored key (its choices live in another part of the
-    console); the key itself if that part is missing."""
-    if not key:
-        return ""
-    for name in ("bot.console.annotate", "bot.console.annotations"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        return str(getattr(module, group, {}).get(key, key))
-    return key
+def _label(choices: dict[str, str], key: str | None) -> str:
+    """The wrap-up's wording for a stored key; the key itself if it is no longer a choice."""
+    return choices.get(key, key) if key else ""
 
 
 def episode_view(e: dict[str, Any], latest: bool) -> dict[str, Any]:
+    """What the console shows of one closed episode; `latest` if it is the conversation's close."""
     since, reached = e.get("critical_since"), e.get("critical_reply_ts")
     return {
         "closed": e.get("closed") or 0,
@@ -439,9 +440,9 @@ def episode_view(e: dict[str, Any], latest: bool) -> dict[str, Any]:
         "quick_exit": e.get("by") == "person",
         "ended": "the person left (quick exit)" if e.get("by") == "person"
                  else "closed by an operator",
-        "outcome": _label("OUTCOMES", e.get("outcome")),
-        "exploitation": _label("EXPLOITATION", e.get("exploitation")),
-        "minor": _label("MINOR", e.get("minor")),
+        "outcome": _label(annotate.OUTCOMES, e.get("outcome")),
+        "exploitation": _label(annotate.EXPLOITATION, e.get("exploitation")),
+        "minor": _label(annotate.MINOR, e.get("minor")),
         "reached_after": (reached - since) if since and reached else None,
         "latest": latest,
     }
@@ -449,6 +450,7 @@ def episode_view(e: dict[str, Any], latest: bool) -> dict[str, Any]:
 
 @bp.context_processor
 def helpers() -> dict[str, Any]:
+    """Give every console template `contact_history` and the queue filter choices."""
     return {"contact_history": contact_history, "queue_filter_choices": choices}
 
 

@@ -18,10 +18,12 @@ def _hash(session_id: str) -> str:
 
 
 def session_key(name: str, session_id_hash: str) -> str:
+    """The Redis key that keeps one session live (its id hashed), in the operator's slot."""
     return f"tl:console:session:{{{name}}}:{session_id_hash}"
 
 
 def sessions_key(name: str) -> str:
+    """The Redis set of an operator's session hashes, so an admin can end them all."""
     return f"tl:console:sessions:{{{name}}}"
 
 

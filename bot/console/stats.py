@@ -33,6 +33,7 @@ CLOSED_FIELDS = ("status", "episodes", "outcome", "exploitation", "minor", "wrap
 
 
 def requested_hours() -> int:
+    """The `hours` the figures cover (24 by default); 400 if it is not one of `WINDOWS`."""
     raw = (request.values.get("hours") or "24").strip()
     if not raw.isdigit() or int(raw) not in WINDOWS:
         abort(400, f"'hours' is one of {', '.join(map(str, WINDOWS))}.")
@@ -178,18 +179,21 @@ def _closed(convs: list[dict[str, str]], since: float) -> dict[str, Any]:
 
 
 def duration(seconds: float | None) -> str:
+    """A duration as the stats page words it; a dash when there is none."""
     if seconds is None:
         return "–"
     return v.ago(seconds)
 
 
 def share(value: float | None) -> str:
+    """A fraction as a whole percentage; a dash when there is none."""
     return "–" if value is None else f"{value:.0%}"
 
 
 @bp.get("/stats")
 @login_required
 def stats_page() -> str:
+    """The shift's figures over the requested window."""
     hours = requested_hours()
     f = figures(v.redis(), time.time(), hours, int(current_app.config["OVERDUE_SECONDS"]))
     return render_template("console/stats.html", f=f, windows=WINDOWS, duration=duration,
@@ -237,9 +241,11 @@ def export_stats() -> Any:
 
 @bp.app_template_filter("utc_hour")
 def utc_hour(ts: float, full: bool = False) -> str:
+    """The hour of a timestamp in UTC (`HH:00`; with the date if `full`), for templates."""
     return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:00" if full else "%H:00")
 
 
 @bp.app_template_filter("utc_day")
 def utc_day(ts: float) -> str:
+    """The UTC date of a timestamp (`YYYY-MM-DD`), for templates."""
     return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d")

@@ -48,10 +48,12 @@ def mark_online() -> None:
 
 @bp.app_template_filter("tel_links")
 def tel_links(text: str) -> Markup:
+    """`text` escaped, with its phone numbers as `tel:` links, for templates."""
     return phones.tel_links(text)
 
 
 def window() -> float:
+    """Seconds since their last poll within which an operator counts as online."""
     return roster.online_window(current_app.config["CONSOLE_POLL_SECONDS"])
 
 
@@ -104,6 +106,7 @@ def team_view(now: float | None = None) -> list[dict[str, Any]]:
 
 
 def status_label(row: dict[str, Any], now: float) -> str:
+    """An operator's state for the team page: disabled, online, or offline and when last seen."""
     if row["disabled"]:
         return "account disabled"
     if row["online"]:

@@ -53,6 +53,7 @@ def security_headers(response: Response) -> Response:
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    """A form without a valid CSRF token: ask the operator to reload and try again (400)."""
     message = (
         "The security token (CSRF) of this form is missing or expired. "
         "Go back, reload the page and try again."
@@ -64,6 +65,7 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
 @bp.errorhandler(403)
 @bp.errorhandler(404)
 def refused(error: HTTPException) -> tuple[str, int]:
+    """The console's own page for 403 and 404, with the reason given to `abort`."""
     title = "Not allowed" if error.code == 403 else "Not found"
     return render_template("console/error.html", code=error.code, title=title,
                            message=error.description), error.code
@@ -83,18 +85,22 @@ def admin_required(view: Any) -> Any:
 
 
 def redis() -> Any:
+    """The app's Redis client (behind the circuit breaker)."""
     return current_app.redis
 
 
 def retention() -> int:
+    """How long a conversation is kept, in seconds, from the configuration."""
     return retention_seconds(current_app.config)
 
 
 def actor() -> str:
+    """The logged-in operator's name, as the audit log and transcripts record it."""
     return current_user.name
 
 
 def refs_for(cids: list[str]) -> dict[str, str]:
+    """The refs of `cids` (cid -> ref), remembered so that their console URLs resolve."""
     return privacy.remember(redis(), current_app.config["SECRET_KEY"], cids, retention())
 
 
@@ -108,6 +114,7 @@ def lookup(ref: str) -> tuple[str, dict[str, str]]:
 
 
 def unattended_critical(row: dict[str, str]) -> bool:
+    """Whether a queue row is critical, held by nobody and not blocked."""
     return (
         row.get("priority") == "critical"
         and not row.get("claimed_by")
@@ -230,6 +237,7 @@ def queue_view(page: int) -> dict[str, Any]:
 
 
 def page_settings() -> dict[str, Any]:
+    """The poll interval and overdue threshold the console's pages and scripts use."""
     cfg = current_app.config
     overdue = int(cfg["OVERDUE_SECONDS"])
     return {
@@ -243,6 +251,7 @@ def page_settings() -> dict[str, Any]:
 @bp.get("/")
 @login_required
 def queue_page() -> str:
+    """The queue: one page of open conversations, and how many critical ones are overdue."""
     now = time.time()
     view = queue_view(requested_page())
     overdue_after = current_app.config["OVERDUE_SECONDS"]
@@ -269,12 +278,14 @@ def queue_api() -> Response:
 
 
 def sender_label(sender: str) -> str:
+    """Who wrote a transcript line, as the console shows it ("Operator ana", "Person", ...)."""
     if sender.startswith("operator:"):
         return "Operator " + sender.partition(":")[2]
     return {"person": "Person", "bot": "Bot", "system": "Console"}.get(sender, sender)
 
 
 def entry_view(entry: store.Entry, delivery: dict[str, str] | None = None) -> dict[str, Any]:
+    """One transcript line as the console shows it, with an operator SMS's delivery status."""
     sid = (entry.meta or {}).get("sid") if entry.sender.startswith("operator:") else None
     return {
         "delivery": (delivery or {}).get(sid, "sent") if sid else "",
@@ -324,10 +335,9 @@ def stale(conv: dict[str, str], now: float) -> bool:
 def entries(cid: str) -> list[dict[str, Any]]:
     """The transcript, with Twilio's latest delivery status on operator SMS."""
     delivery: dict[str, str] = {}
-    outbound = current_app.extensions.get("outbound")
-    if cid.startswith(PHONE_PREFIXES) and outbound is not None:
+    if cid.startswith(PHONE_PREFIXES):
         try:
-            delivery = outbound.delivery(cid)
+            delivery = current_app.extensions["outbound"].delivery(cid)
         except Exception:
             log.exception("delivery status unavailable")
     lines = roster.merged(store.transcript(redis(), cid), roster.system_lines(redis(), cid))
@@ -343,6 +353,7 @@ def render_conversation(
     error: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    """The conversation page, with a refused reply's `draft` and `error`, as `status`."""
     now = time.time()
     info = summary(cid, ref, conv, now)
     return render_template(
@@ -364,6 +375,7 @@ def render_conversation(
 @bp.get("/c/<ref>")
 @login_required
 def conversation_page(ref: str) -> tuple[str, int]:
+    """The conversation: its transcript, its state and what the operator may do with it."""
     cid, conv = lookup(ref)
     return render_conversation(ref, cid, conv)
 
@@ -397,12 +409,14 @@ def note(action: str, ref: str, cid: str, conv: dict[str, str], **extra: str) ->
 
 
 def back(ref: str) -> Response:
+    """Back to the conversation page (303, after a form)."""
     return redirect(url_for("console.conversation_page", ref=ref), code=303)
 
 
 @bp.post("/c/<ref>/claim")
 @login_required
 def claim(ref: str) -> Response:
+    """Give the conversation to the operator, unless it is closed or someone else holds it."""
     cid, conv = lookup(ref)
     if conv.get("status") != "open":
         flash("This conversation is closed; it reopens when the person writes again.", "error")
@@ -424,6 +438,7 @@ def may_manage(conv: dict[str, str]) -> bool:
 @bp.post("/c/<ref>/release")
 @login_required
 def release(ref: str) -> Response:
+    """Hand the conversation back to the bot (its holder or an admin)."""
     cid, conv = lookup(ref)
     if not conv.get("claimed_by"):
         flash("Nobody holds this conversation.", "error")
@@ -439,6 +454,7 @@ def release(ref: str) -> Response:
 @bp.post("/c/<ref>/close")
 @login_required
 def close(ref: str) -> Response:
+    """Close the conversation with its wrap-up (required from its holder); back to the queue."""
     cid, conv = lookup(ref)
     if not may_manage(conv):
         flash(f"Only {conv['claimed_by']} or an admin can close this.", "error")
@@ -502,11 +518,8 @@ def reply(ref: str) -> Response | tuple[str, int]:
 
     meta: dict[str, Any] = {}
     if cid.startswith(PHONE_PREFIXES):
-        outbound = current_app.extensions.get("outbound")
         try:
-            if outbound is None:
-                raise RuntimeError("outbound SMS is not configured")
-            meta["sid"] = outbound.send(
+            meta["sid"] = current_app.extensions["outbound"].send(
                 cid=cid, to=conv.get("address") or cid.partition(":")[2], body=text,
                 key=f"op:{key}", template=template,
             )
@@ -531,6 +544,7 @@ def reply(ref: str) -> Response | tuple[str, int]:
 @bp.post("/c/<ref>/block")
 @admin_required
 def block(ref: str) -> Response:
+    """Block or unblock the number: a blocked one's messages are stored, never queued above low."""
     cid, conv = lookup(ref)
     blocked = request.form.get("blocked") == "1"
     store.set_blocked(redis(), cid, blocked)
@@ -543,6 +557,7 @@ def block(ref: str) -> Response:
 @bp.post("/c/<ref>/erase")
 @admin_required
 def erase(ref: str) -> Response:
+    """Erase the conversation and its ref, once the admin ticked the confirmation."""
     cid, conv = lookup(ref)
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm erasing this conversation.", "error")
@@ -557,6 +572,7 @@ def erase(ref: str) -> Response:
 @bp.get("/audit")
 @admin_required
 def audit_page() -> str:
+    """The newest events of the audit log."""
     return render_template("console/audit.html", events=audit.recent(redis()))
 
 
@@ -587,11 +603,13 @@ def end_sessions(name: str) -> Response:
 
 @bp.app_template_filter("clock")
 def clock(ts: float) -> str:
+    """A timestamp as a UTC date and time, for templates."""
     return datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @bp.app_template_filter("ago")
 def ago(seconds: float) -> str:
+    """A duration in seconds, compact (`45s`, `3m 05s`, `2h 10m`), for templates."""
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds}s"

@@ -43,6 +43,7 @@ class E5Encoder:
         self.dim = int(self._model.dim)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """A (len(texts), dim) float32 array of e5 query vectors."""
         prepared = [prepare(t) for t in texts]
         if not prepared:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -76,6 +77,7 @@ class CachedEncoder:
         return hashlib.sha1(f"{self.name}\0{prepare(text)}".encode()).hexdigest()
 
     def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+        """Vectors of `texts`; only the uncached ones are encoded (`batch` at a time) and saved."""
         keys = [self._key(t) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
                           if k not in self._vectors}.items())

@@ -37,6 +37,7 @@ class Settings:
     neighbour_weight: float = 0.5  # share of the vote in the mix
 
     def as_dict(self) -> dict:
+        """The settings as a plain dict (for the fingerprint and `head.json`)."""
         return dict(self.__dict__)
 
 

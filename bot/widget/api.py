@@ -35,6 +35,7 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError) -> tuple[Response, int]:
+    """An ApiError as its JSON body `{error, message}`, with its status."""
     return jsonify(error=error.code, message=error.message), error.status
 
 

@@ -81,6 +81,7 @@ def widget_source() -> str:
 
 
 def cacheable(response: Response) -> Response:
+    """`response` with browser caching (10 minutes), an ETag, and 304 when unchanged."""
     response.headers["Cache-Control"] = CACHE
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.add_etag()
@@ -89,6 +90,7 @@ def cacheable(response: Response) -> Response:
 
 @bp.get("/widget.js")
 def widget_js() -> Response:
+    """The embeddable widget script, its stylesheet and settings inlined."""
     return cacheable(Response(widget_source(), mimetype="text/javascript"))
 
 
@@ -149,6 +151,7 @@ def page_strings(lang: str) -> Response:
 
 @bp.get("/page.js")
 def page_js() -> Response:
+    """The demo page's script."""
     source = (STATIC / "page.js").read_text("utf-8")
     return cacheable(Response(source, mimetype="text/javascript"))
 
