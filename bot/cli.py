@@ -121,15 +121,18 @@ class Commands(click.Group):
     LAZY = {"operators": "bot.operators_cli:operators"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands, the lazily imported `operators` included."""
         return sorted([*super().list_commands(ctx), *self.LAZY])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A command; `operators` is imported only now."""
         if cmd_name in self.LAZY:
             module, _, name = self.LAZY[cmd_name].partition(":")
             return getattr(importlib.import_module(module), name)
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a reader that left (`| head`) exits quietly."""
         try:
             return super().invoke(ctx)
         except BrokenPipeError:  # the reader left (`| head`): exit 0, say nothing

@@ -116,6 +116,7 @@ class Config:
     TESTING: bool = False
 
     def as_mapping(self) -> dict[str, object]:
+        """Every setting by name, for `app.config.from_mapping`."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

@@ -19,6 +19,8 @@ CRITICAL = contract().critical
 
 @dataclass(frozen=True)
 class Decision:
+    """What to do with one message: the reply, its language, the opt-out change, the priority."""
+
     intent: str  # the reading's intent, or "stop"/"start" when the message is that keyword
     reply_key: str | None  # which reply to send; None: stay silent
     reply_language: str

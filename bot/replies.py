@@ -52,6 +52,8 @@ def load_responses(directory: Path) -> Replies:
 
 @dataclass(frozen=True)
 class Numbers:
+    """The emergency and crisis numbers filled into replies (from the configuration)."""
+
     emergency: str = "911"
     crisis: str = "988"
 
