@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from bot.store import Client
 
 ROLES = ("operator", "admin")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
@@ -60,7 +61,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def create(r: Any, name: str, password: str, *, admin: bool = False) -> Account:
+def create(r: Client, name: str, password: str, *, admin: bool = False) -> Account:
     """Add an account; :raise AccountError: if the name is taken or the password too short."""
     name = check_name(name)
     if len(password) < MIN_PASSWORD:
@@ -82,7 +83,7 @@ def create(r: Any, name: str, password: str, *, admin: bool = False) -> Account:
     return Account(name, fields["role"], False, now)
 
 
-def get(r: Any, name: str) -> Account | None:
+def get(r: Client, name: str) -> Account | None:
     """The stored account, or None if the name is malformed or has no account."""
     try:
         name = check_name(name)
@@ -94,13 +95,13 @@ def get(r: Any, name: str) -> Account | None:
     return Account(name, h.get("role", "operator"), h.get("disabled") == "1", float(h["created"]))
 
 
-def all_accounts(r: Any) -> list[Account]:
+def all_accounts(r: Client) -> list[Account]:
     """Every stored account, sorted by name."""
     names = sorted(n.decode() if isinstance(n, bytes) else n for n in r.smembers(NAMES))
     return [a for a in (get(r, n) for n in names) if a is not None]
 
 
-def set_disabled(r: Any, name: str, disabled: bool = True) -> bool:
+def set_disabled(r: Client, name: str, disabled: bool = True) -> bool:
     """Disable (or enable) an account; its open sessions end at their next request."""
     if get(r, name) is None:
         return False
@@ -108,7 +109,7 @@ def set_disabled(r: Any, name: str, disabled: bool = True) -> bool:
     return True
 
 
-def authenticate(r: Any, name: str, password: str) -> Account | None:
+def authenticate(r: Client, name: str, password: str) -> Account | None:
     """The account if `password` is right and the account enabled; else None, in similar time."""
     try:
         key = account_key(check_name(name))

@@ -10,11 +10,13 @@ import json
 import time
 from typing import Any
 
+from bot.store import Client
+
 AUDIT = "tl:audit"
 KEEP = 10_000
 
 
-def record(r: Any, actor: str, action: str, **details: str) -> None:
+def record(r: Client, actor: str, action: str, **details: str) -> None:
     """Append one event; `details` are short strings (ref, target, addr, note)."""
     entry = {"ts": time.time(), "actor": actor[:64], "action": action}
     entry.update({k: str(v)[:200] for k, v in details.items() if v})
@@ -24,6 +26,6 @@ def record(r: Any, actor: str, action: str, **details: str) -> None:
     pipe.execute()
 
 
-def recent(r: Any, limit: int = 500) -> list[dict[str, Any]]:
+def recent(r: Client, limit: int = 500) -> list[dict[str, Any]]:
     """The newest `limit` events, newest first."""
     return [json.loads(raw) for raw in r.lrange(AUDIT, 0, limit - 1)]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from typing import Any
 
 from bot import optout, store
 from bot.safety import looks_dangerous
@@ -56,7 +55,7 @@ def fingerprint(body: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
-def load_state(r: Any, cid: str, now: float) -> tuple[store.State, int]:
+def load_state(r: store.Client, cid: str, now: float) -> tuple[store.State, int]:
     """`store.load_state` plus this window's message count (this one included), one round trip."""
     key = counter_key(cid, now)
     pipe = r.pipeline(transaction=False)
@@ -67,7 +66,7 @@ def load_state(r: Any, cid: str, now: float) -> tuple[store.State, int]:
     return store.parse_state(cid, state), int(count)
 
 
-def may_reply(r: Any, cid: str, count: int, body: str, intent: str, now: float) -> bool:
+def may_reply(r: store.Client, cid: str, count: int, body: str, intent: str, now: float) -> bool:
     """Whether the bot answers message number `count` of this window (True unless flooding)."""
     if count <= LIMIT:
         return True

@@ -138,7 +138,7 @@ def on_turn(
     pipe.expire(bucket, STATS_KEEP)
 
 
-def close(r: Any, cid: str, ended_by: str, now: float | None = None) -> bool:
+def close(r: store.Client, cid: str, ended_by: str, now: float | None = None) -> bool:
     """Close an open conversation and keep the episode that ends (see the module's text);
     False when it was not open."""
     now = time.time() if now is None else now
@@ -149,7 +149,7 @@ def close(r: Any, cid: str, ended_by: str, now: float | None = None) -> bool:
     return bool(done)
 
 
-def human_replied(r: Any, cid: str, ts: float) -> None:
+def human_replied(r: store.Client, cid: str, ts: float) -> None:
     """An operator's reply went out: the first of this episode (and since it became critical)
     is kept, for the time to the first human reply."""
     r.eval(_REPLIED, 1, store.conv_key(cid), repr(ts))

@@ -92,18 +92,18 @@ def conversation_of(key: str) -> str | None:
     return match.group(1) if match else None
 
 
-def scan(r: Any, pattern: str, kind: str | None = None) -> Iterator[str]:
+def scan(r: store.Client, pattern: str, kind: str | None = None) -> Iterator[str]:
     """Key names matching `pattern` (of type `kind`); on a cluster, from every primary."""
     for key in r.scan_iter(match=pattern, count=SCAN_COUNT, _type=kind):
         yield _text(key)
 
 
-def conversation_keys(r: Any, cid: str) -> list[str]:
+def conversation_keys(r: store.Client, cid: str) -> list[str]:
     """Every key carrying the conversation's hash tag, its opt-out included."""
     return list(scan(r, "*" + _GLOB.sub(r"\\\1", "{" + cid + "}") + "*"))
 
 
-def erase(r: Any, cid: str) -> int:
+def erase(r: store.Client, cid: str) -> int:
     """Delete everything kept about a conversation except its opt-out; return keys deleted."""
     doomed = [k for k in conversation_keys(r, cid) if not k.startswith(OPT_OUT_PREFIX)]
     refs = list(scan(r, REF_PATTERN, "string"))
@@ -128,7 +128,7 @@ def erase(r: Any, cid: str) -> int:
     return deleted
 
 
-def _nodes(r: Any) -> list[Any]:
+def _nodes(r: store.Client) -> list[Any]:
     """A client per server: every node of a cluster (replicas keep an append-only file too)."""
     get_nodes = getattr(r, "get_nodes", None)  # RedisCluster only
     if get_nodes is None:
@@ -136,7 +136,7 @@ def _nodes(r: Any) -> list[Any]:
     return [node.redis_connection for node in get_nodes() if node.redis_connection]
 
 
-def rewrite_aof(r: Any) -> None:
+def rewrite_aof(r: store.Client) -> None:
     """Ask each server to rewrite its append-only file, so deleted data leaves the disk too.
 
     A rewrite already running started from data read before the erase: wait for it to end
@@ -175,7 +175,7 @@ def _rewrite_later(node: Any, deadline: float = 600.0) -> None:
             return
 
 
-def sweep(r: Any, retention_seconds: int) -> dict[str, int]:
+def sweep(r: store.Client, retention_seconds: int) -> dict[str, int]:
     """Remove what expired or erased conversations left behind; align every live conversation's
     keys on its expiry. Returns how many index members, keys and references were touched."""
     counts = {"members": sweep_indexes(r), "keys": 0, "refs": 0}
@@ -192,7 +192,7 @@ def sweep(r: Any, retention_seconds: int) -> dict[str, int]:
     return counts
 
 
-def _align(r: Any, groups: dict[str, list[str]], retention_seconds: int) -> int:
+def _align(r: store.Client, groups: dict[str, list[str]], retention_seconds: int) -> int:
     if not groups:
         return 0
     pipe = r.pipeline(transaction=False)
@@ -203,7 +203,7 @@ def _align(r: Any, groups: dict[str, list[str]], retention_seconds: int) -> int:
     return sum(int(n) for n in pipe.execute())
 
 
-def sweep_indexes(r: Any) -> int:
+def sweep_indexes(r: store.Client) -> int:
     """Take conversations that no longer exist out of the shared sorted sets (the queue, held
     alerts); return how many members were removed."""
     removed = 0
@@ -228,7 +228,7 @@ def sweep_indexes(r: Any) -> int:
     return removed
 
 
-def _sweep_refs(r: Any) -> int:
+def _sweep_refs(r: store.Client) -> int:
     refs = list(scan(r, REF_PATTERN, "string"))
     removed = 0
     for start in range(0, len(refs), SCAN_COUNT):
@@ -254,7 +254,7 @@ class Sweeper:
     """Runs `sweep` in a background thread at most once per `minutes`, across every worker and
     instance (a Redis lock); `tick` is a before-request hook that costs a clock read."""
 
-    def __init__(self, r: Any, retention_seconds: int, minutes: float) -> None:
+    def __init__(self, r: store.Client, retention_seconds: int, minutes: float) -> None:
         self.r = r
         self.retention_seconds = retention_seconds
         self.interval = minutes * 60

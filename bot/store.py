@@ -10,7 +10,16 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import redis
+    from redis.cluster import RedisCluster
+
+    from bot.breaker import GuardedRedis
+
+# The client every function here takes: the app's guarded client, or a plain one (tests, CLI).
+Client: TypeAlias = "redis.Redis | RedisCluster | GuardedRedis"
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
 QUEUE = "tl:queue"
@@ -43,7 +52,7 @@ def message_key(sid: str) -> str:
     return f"tl:msgsid:{sid}"
 
 
-def claim_message(r: Any, sid: str) -> tuple[bool, str | None]:
+def claim_message(r: Client, sid: str) -> tuple[bool, str | None]:
     """Mark Twilio's `MessageSid` as being handled. (True, None) the first time; after that
     (False, the reply it got: "" for none, None while the first one is still being handled)."""
     if r.set(message_key(sid), PENDING, nx=True, ex=60):
@@ -53,7 +62,7 @@ def claim_message(r: Any, sid: str) -> tuple[bool, str | None]:
     return False, None if text in (None, PENDING) else text
 
 
-def remember_reply(r: Any, sid: str, reply: str | None) -> None:
+def remember_reply(r: Client, sid: str, reply: str | None) -> None:
     """Keep the reply a `MessageSid` got, so a retry of it is answered the same, not stored."""
     r.set(message_key(sid), reply or "", ex=MESSAGE_SEEN_SECONDS)
 
@@ -159,7 +168,7 @@ def parse_state(cid: str, replies: list[Any]) -> State:
     return state_from_hash(cid, raw or {}, bool(opted_out))
 
 
-def load_state(r: Any, cid: str) -> State:
+def load_state(r: Client, cid: str) -> State:
     """The conversation's session and opt-out, in one round trip."""
     pipe = r.pipeline(transaction=False)
     read_state(pipe, cid)
@@ -167,7 +176,7 @@ def load_state(r: Any, cid: str) -> State:
 
 
 def record_turn(
-    r: Any,
+    r: Client,
     state: State,
     *,
     channel: str,
@@ -253,7 +262,7 @@ def priority_reason(inbound: Entry, priority: str) -> str:
     }, ensure_ascii=False)
 
 
-def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None:
+def append_entry(r: Client, cid: str, entry: Entry, retention_seconds: int) -> None:
     """Add an outbound (operator) or system line to a transcript."""
     pipe = r.pipeline(transaction=False)
     pipe.rpush(log_key(cid), entry.to_json())
@@ -262,17 +271,17 @@ def append_entry(r: Any, cid: str, entry: Entry, retention_seconds: int) -> None
     pipe.execute()
 
 
-def transcript(r: Any, cid: str) -> list[Entry]:
+def transcript(r: Client, cid: str) -> list[Entry]:
     """Every line of the conversation's transcript, oldest first."""
     return [Entry.from_json(raw) for raw in r.lrange(log_key(cid), 0, -1)]
 
 
-def conversation(r: Any, cid: str) -> dict[str, str]:
+def conversation(r: Client, cid: str) -> dict[str, str]:
     """The raw session hash of a conversation (empty if unknown)."""
     return {text_of(k): text_of(v) for k, v in r.hgetall(conv_key(cid)).items()}
 
 
-def queue(r: Any, limit: int = 200) -> list[dict[str, str]]:
+def queue(r: Client, limit: int = 200) -> list[dict[str, str]]:
     """Open conversations, most urgent first, each with its session fields."""
     return queued_rows(r, [text_of(c) for c in r.zrange(QUEUE, 0, limit - 1)])
 
@@ -286,7 +295,7 @@ def priority_band(priority: str) -> tuple[int, int]:
     return rank * RANK_SPAN, (rank + 1) * RANK_SPAN - 1
 
 
-def queue_counts(r: Any) -> dict[str, int]:
+def queue_counts(r: Client) -> dict[str, int]:
     """How many conversations the queue holds at each priority (their sum is its ZCARD)."""
     pipe = r.pipeline(transaction=False)
     for priority in PRIORITY_RANK:
@@ -294,7 +303,7 @@ def queue_counts(r: Any) -> dict[str, int]:
     return dict(zip(PRIORITY_RANK, pipe.execute(), strict=True))
 
 
-def queue_page(r: Any, page: int, per_page: int, urgent: int) -> list[dict[str, str]]:
+def queue_page(r: Client, page: int, per_page: int, urgent: int) -> list[dict[str, str]]:
     """One page of the queue, most urgent first. Page 1 holds every critical and high
     conversation, however many (read by score, so one that arrived a moment ago is there too),
     then the most urgent others up to `per_page`; each later page holds `per_page` others.
@@ -311,7 +320,7 @@ def queue_page(r: Any, page: int, per_page: int, urgent: int) -> list[dict[str, 
     return queued_rows(r, [text_of(c) for c in cids])
 
 
-def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
+def queued_rows(r: Client, cids: list[str]) -> list[dict[str, str]]:
     """The session fields of each queued conversation, in order; drops (and unqueues) the ones
     that expired or were erased."""
     if not cids:
@@ -330,7 +339,7 @@ def queued_rows(r: Any, cids: list[str]) -> list[dict[str, str]]:
     return rows
 
 
-def claim(r: Any, cid: str, operator: str) -> bool:
+def claim(r: Client, cid: str, operator: str) -> bool:
     """Atomically give the conversation to `operator`; False if someone else holds it."""
     if r.hsetnx(conv_key(cid), "claimed_by", operator):
         touch(r, cid)
@@ -338,7 +347,7 @@ def claim(r: Any, cid: str, operator: str) -> bool:
     return text_of(r.hget(conv_key(cid), "claimed_by")) == operator
 
 
-def release(r: Any, cid: str) -> None:
+def release(r: Client, cid: str) -> None:
     """Hand the conversation back to the bot."""
     r.hdel(conv_key(cid), "claimed_by")
     touch(r, cid)
@@ -348,7 +357,7 @@ HELD_ALERTS = "tl:heldalerts"  # conversation -> when the bot answers an unanswe
 HELD_ALERT_SECONDS = 60
 
 
-def raise_alert(r: Any, cid: str, intent: str, ts: float) -> None:
+def raise_alert(r: Client, cid: str, intent: str, ts: float) -> None:
     """A critical message came into a conversation an operator holds: flag it in the console
     at once, and let the bot answer it in `HELD_ALERT_SECONDS` unless the operator does."""
     pipe = r.pipeline(transaction=False)
@@ -358,13 +367,13 @@ def raise_alert(r: Any, cid: str, intent: str, ts: float) -> None:
     pipe.execute()
 
 
-def due_alerts(r: Any, now: float) -> list[str]:
+def due_alerts(r: Client, now: float) -> list[str]:
     """Conversations whose alert is due, each taken by exactly one caller (ZREM decides)."""
     due = [text_of(c) for c in r.zrangebyscore(HELD_ALERTS, 0, now)]
     return [cid for cid in due if r.zrem(HELD_ALERTS, cid)]
 
 
-def clear_alert(r: Any, cid: str) -> None:
+def clear_alert(r: Client, cid: str) -> None:
     """The operator answered: drop the conversation's alert, so the bot does not step in."""
     pipe = r.pipeline(transaction=False)
     pipe.hdel(conv_key(cid), "alert", "alert_intent")
@@ -373,7 +382,7 @@ def clear_alert(r: Any, cid: str) -> None:
     pipe.execute()
 
 
-def close(r: Any, cid: str, ended_by: str = "operator") -> None:
+def close(r: Client, cid: str, ended_by: str = "operator") -> None:
     """Close the conversation: out of the queue until the person writes again. The episode that
     ends is kept on it (bot/history.py); `ended_by` is "person" for the web chat's quick exit."""
     from bot import history  # it builds on this module's key names
@@ -387,7 +396,7 @@ def close(r: Any, cid: str, ended_by: str = "operator") -> None:
     touch(r, cid)
 
 
-def erase(r: Any, cid: str) -> None:
+def erase(r: Client, cid: str) -> None:
     """Delete everything kept about a conversation (a person's request), except its opt-out:
     every key carrying its hash tag, its place in the queue and other indexes, console
     references; then the append-only file is rewritten (bot/retention.py)."""
@@ -397,12 +406,12 @@ def erase(r: Any, cid: str) -> None:
     touch(r, cid)
 
 
-def touch(r: Any, cid: str) -> None:
+def touch(r: Client, cid: str) -> None:
     """Tell polling consoles that something changed (bumps `VERSION`)."""
     r.incr(VERSION)
 
 
-def set_blocked(r: Any, cid: str, blocked: bool) -> None:
+def set_blocked(r: Client, cid: str, blocked: bool) -> None:
     """Flag (or unflag) a number that abuses the line; a blocked open conversation drops to low.
 
     Its messages are still stored; conversation.py keeps its priority at low while flagged.
@@ -422,6 +431,6 @@ def set_blocked(r: Any, cid: str, blocked: bool) -> None:
     touch(r, cid)
 
 
-def version(r: Any) -> int:
+def version(r: Client) -> int:
     """The change counter the console polls: cheap to compare."""
     return int(r.get(VERSION) or 0)

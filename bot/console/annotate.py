@@ -93,7 +93,7 @@ return 1
 """
 
 
-def _hset_if_exists(r: Any, cid: str, fields: dict[str, str]) -> bool:
+def _hset_if_exists(r: store.Client, cid: str, fields: dict[str, str]) -> bool:
     args = [x for pair in fields.items() for x in pair]
     return bool(r.eval(_HSET_IF_EXISTS, 1, store.conv_key(cid), *args))
 
@@ -101,7 +101,7 @@ def _hset_if_exists(r: Any, cid: str, fields: dict[str, str]) -> bool:
 # --- notes ------------------------------------------------------------------------------------
 
 
-def add_note(r: Any, cid: str, author: str, text: str, retention_seconds: int,
+def add_note(r: store.Client, cid: str, author: str, text: str, retention_seconds: int,
              kind: str = "note") -> bool:
     """Add an internal note; False if the conversation no longer exists."""
     entry = json.dumps({"ts": time.time(), "author": author, "text": text, "kind": kind})
@@ -112,7 +112,7 @@ def add_note(r: Any, cid: str, author: str, text: str, retention_seconds: int,
     return bool(done)
 
 
-def notes(r: Any, cid: str) -> list[dict[str, Any]]:
+def notes(r: store.Client, cid: str) -> list[dict[str, Any]]:
     """The notes of a conversation, oldest first."""
     out = []
     for raw in r.lrange(notes_key(cid), 0, -1):
@@ -154,7 +154,7 @@ def parse_tags(raw: str) -> tuple[list[str], str | None]:
     return tags, None
 
 
-def set_tags(r: Any, cid: str, tags: list[str]) -> bool:
+def set_tags(r: store.Client, cid: str, tags: list[str]) -> bool:
     """Replace the conversation's tags (none: remove them); False if it no longer exists."""
     done = _hset_if_exists(r, cid, {"tags": json.dumps(tags) if tags else ""})
     if done:
@@ -202,7 +202,9 @@ def wrapup_summary(wrap: dict[str, str]) -> str:
             f"{EXPLOITATION[wrap['exploitation']]}; minor involved: {MINOR[wrap['minor']]}")
 
 
-def save_wrapup(r: Any, cid: str, wrap: dict[str, str], by: str, retention_seconds: int) -> bool:
+def save_wrapup(
+    r: store.Client, cid: str, wrap: dict[str, str], by: str, retention_seconds: int
+) -> bool:
     """Store the wrap-up on the conversation hash, and as a note."""
     if not wrap:
         return False
@@ -303,7 +305,7 @@ def new_id() -> str:
     return secrets.token_hex(6)
 
 
-def ensure_seeded(r: Any, seed_path: Path) -> None:
+def ensure_seeded(r: store.Client, seed_path: Path) -> None:
     """Copy the seed into Redis the first time (one worker of all wins `HSETNX`)."""
     if r.hexists(CANNED, SEEDED):
         return
@@ -312,7 +314,7 @@ def ensure_seeded(r: Any, seed_path: Path) -> None:
         r.hset(CANNED, mapping={c.id: c.to_json() for c in seed})
 
 
-def all_canned(r: Any) -> list[Canned]:
+def all_canned(r: store.Client) -> list[Canned]:
     """Every canned answer, by title then language."""
     out = []
     for key, raw in r.hgetall(CANNED).items():
@@ -328,7 +330,7 @@ def all_canned(r: Any) -> list[Canned]:
     return sorted(out, key=lambda c: (c.title.casefold(), c.lang))
 
 
-def get_canned(r: Any, cid: str) -> Canned | None:
+def get_canned(r: store.Client, cid: str) -> Canned | None:
     """One canned answer, or None if the id is malformed or unknown."""
     if not _ID.match(cid):
         return None
@@ -340,12 +342,12 @@ def get_canned(r: Any, cid: str) -> Canned | None:
                   float(data.get("ts") or 0))
 
 
-def put_canned(r: Any, answer: Canned) -> None:
+def put_canned(r: store.Client, answer: Canned) -> None:
     """Save a canned answer under its id, adding or replacing it."""
     r.hset(CANNED, answer.id, answer.to_json())
 
 
-def delete_canned(r: Any, cid: str) -> bool:
+def delete_canned(r: store.Client, cid: str) -> bool:
     """Delete a canned answer; False if the id is malformed or was not there."""
     return bool(_ID.match(cid) and r.hdel(CANNED, cid))
 

@@ -14,7 +14,8 @@ guesses cannot all slip past a limit that was read before any of them was counte
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+
+from bot.store import Client
 
 # KEYS[1]: the name's hash {n: checks since the last right password, next: earliest next check,
 # in Redis's clock}. ARGV: free checks, first delay, longest delay (the window). Returns 0 and
@@ -43,7 +44,7 @@ def _keys(name: str, address: str) -> tuple[str, str]:
 
 
 def admit(
-    r: Any,
+    r: Client,
     name: str,
     address: str,
     *,
@@ -68,14 +69,14 @@ def admit(
     return wait
 
 
-def succeed(r: Any, name: str, address: str, window: int) -> None:
+def succeed(r: Client, name: str, address: str, window: int) -> None:
     """A right password clears the name's delay and gives the address its check back."""
     name_key, addr_key = _keys(name, address)
     r.delete(name_key)
     _give_back(r, addr_key, window)
 
 
-def _give_back(r: Any, addr_key: str, window: int) -> None:
+def _give_back(r: Client, addr_key: str, window: int) -> None:
     pipe = r.pipeline(transaction=False)
     pipe.decr(addr_key)
     pipe.expire(addr_key, window, nx=True)  # if it expired meanwhile, do not keep it forever

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 from typing import Any
 
+from bot.store import Client
+
 BULLETS = "•••••"
 
 
@@ -31,7 +33,7 @@ def ref_for(secret: str, cid: str) -> str:
     return hmac.new(secret.encode(), cid.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def remember(r: Any, secret: str, cids: list[str], ttl: int) -> dict[str, str]:
+def remember(r: Client, secret: str, cids: list[str], ttl: int) -> dict[str, str]:
     """Refs for `cids` (cid -> ref), stored so that `resolve` finds them again."""
     refs = {cid: ref_for(secret, cid) for cid in cids}
     if refs:
@@ -42,13 +44,13 @@ def remember(r: Any, secret: str, cids: list[str], ttl: int) -> dict[str, str]:
     return refs
 
 
-def resolve(r: Any, ref: str) -> str | None:
+def resolve(r: Client, ref: str) -> str | None:
     """The conversation id a ref stands for, or None if unknown, expired or malformed."""
     raw = r.get(ref_key(ref)) if ref.isalnum() else None
     return raw.decode() if isinstance(raw, bytes) else raw
 
 
-def forget(r: Any, ref: str) -> None:
+def forget(r: Client, ref: str) -> None:
     """Drop a ref, so its URLs stop resolving."""
     r.delete(ref_key(ref))
 

@@ -39,7 +39,7 @@ def online_window(poll_seconds: float) -> float:
     return max(30.0, 3.0 * float(poll_seconds))
 
 
-def seen(r: Any, name: str, now: float | None = None) -> None:
+def seen(r: store.Client, name: str, now: float | None = None) -> None:
     """Record that `name`'s console just asked the server something."""
     now = time.time() if now is None else now
     pipe = r.pipeline(transaction=False)
@@ -48,12 +48,12 @@ def seen(r: Any, name: str, now: float | None = None) -> None:
     pipe.execute()
 
 
-def gone(r: Any, name: str) -> None:
+def gone(r: store.Client, name: str) -> None:
     """`name` logged out: not online any more."""
     r.zrem(ONLINE, name)
 
 
-def last_seen(r: Any) -> dict[str, float]:
+def last_seen(r: store.Client) -> dict[str, float]:
     """Operator name -> when their console last asked anything (within the last day)."""
     return {store.text_of(name): float(ts) for name, ts in r.zrange(ONLINE, 0, -1, withscores=True)}
 
@@ -64,7 +64,7 @@ _held_cache: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, list[str]]]] = 
 _held_lock = threading.Lock()
 
 
-def holdings(r: Any) -> dict[str, list[str]]:
+def holdings(r: store.Client) -> dict[str, list[str]]:
     """Operator name -> the open conversations (ids) they hold, most urgent first."""
     version = store.version(r)
     with _held_lock:
@@ -94,7 +94,7 @@ return 'ok'
 """
 
 
-def transfer(r: Any, cid: str, expected: str, target: str) -> str:
+def transfer(r: store.Client, cid: str, expected: str, target: str) -> str:
     """Give the conversation to `target` if it is open and `expected` still holds it ('' for
     nobody): 'ok'; else 'closed' or 'moved' (someone else holds it now) and nothing changes."""
     result = r.execute_command("EVAL", _TRANSFER, 1, store.conv_key(cid), expected, target)
@@ -104,7 +104,7 @@ def transfer(r: Any, cid: str, expected: str, target: str) -> str:
     return result
 
 
-def add_system_line(r: Any, cid: str, text: str, now: float | None = None) -> None:
+def add_system_line(r: store.Client, cid: str, text: str, now: float | None = None) -> None:
     """A line in the console's transcript (never shown to the person)."""
     entry = store.Entry("system", "system", text, time.time() if now is None else now)
     key = syslog_key(cid)
@@ -120,7 +120,7 @@ def add_system_line(r: Any, cid: str, text: str, now: float | None = None) -> No
         r.delete(key)  # the conversation went meanwhile (erased): keep nothing of it
 
 
-def system_lines(r: Any, cid: str) -> list[store.Entry]:
+def system_lines(r: store.Client, cid: str) -> list[store.Entry]:
     """The conversation's system lines, oldest first."""
     return [store.Entry.from_json(raw) for raw in r.lrange(syslog_key(cid), 0, -1)]
 

@@ -144,7 +144,7 @@ def _text(value: Any) -> str | None:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def run(r: Any, q: Query, secret: str) -> Found:
+def run(r: store.Client, q: Query, secret: str) -> Found:
     """Every conversation that matches `q`, newest first (see the module's text)."""
     lo, hi = q.bounds()
     cids = [_text(c) for c in r.zrevrangebyscore(history.CONVS, hi, lo)]
@@ -188,7 +188,7 @@ def _fits(q: Query, conv: dict[str, str]) -> bool:
     return True
 
 
-def _words(r: Any, text: str, rows: list[dict[str, Any]]) -> Found:
+def _words(r: store.Client, text: str, rows: list[dict[str, Any]]) -> Found:
     """Keep the rows whose transcript holds `text` (case and accents as typed, any case)."""
     needle = text.casefold()
     kept: list[dict[str, Any]] = []
@@ -335,7 +335,7 @@ def csv_response(rows: list[list[Any]], name: str) -> Response:
     )
 
 
-def transcript_text(r: Any, cid: str) -> str:
+def transcript_text(r: store.Client, cid: str) -> str:
     """The transcript as plain text for the CSV: one `[time] sender: text` line per message."""
     lines = []
     for entry in store.transcript(r, cid):

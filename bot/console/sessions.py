@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+
+from bot.store import Client
 
 
 def _hash(session_id: str) -> str:
@@ -27,7 +28,7 @@ def sessions_key(name: str) -> str:
     return f"tl:console:sessions:{{{name}}}"
 
 
-def start(r: Any, name: str, lifetime_seconds: int) -> str:
+def start(r: Client, name: str, lifetime_seconds: int) -> str:
     """A new live session for `name`; returns its id (for the signed cookie only)."""
     session_id = secrets.token_urlsafe(32)
     digest = _hash(session_id)
@@ -39,12 +40,12 @@ def start(r: Any, name: str, lifetime_seconds: int) -> str:
     return session_id
 
 
-def is_live(r: Any, name: str, session_id: str | None) -> bool:
+def is_live(r: Client, name: str, session_id: str | None) -> bool:
     """True while the session has not been ended (logout, admin, disable) nor expired."""
     return bool(session_id) and bool(r.exists(session_key(name, _hash(str(session_id)))))
 
 
-def end(r: Any, name: str, session_id: str | None) -> None:
+def end(r: Client, name: str, session_id: str | None) -> None:
     """End one session (logout)."""
     if not session_id:
         return
@@ -55,11 +56,11 @@ def end(r: Any, name: str, session_id: str | None) -> None:
     pipe.execute()
 
 
-def _digests(r: Any, name: str) -> list[str]:
+def _digests(r: Client, name: str) -> list[str]:
     return [d.decode() if isinstance(d, bytes) else d for d in r.smembers(sessions_key(name))]
 
 
-def live_count(r: Any, name: str) -> int:
+def live_count(r: Client, name: str) -> int:
     """How many sessions of `name` are live now."""
     digests = _digests(r, name)
     if not digests:
@@ -70,7 +71,7 @@ def live_count(r: Any, name: str) -> int:
     return sum(bool(found) for found in pipe.execute())
 
 
-def end_all(r: Any, name: str) -> int:
+def end_all(r: Client, name: str) -> int:
     """End every session of `name` (admin action, disabled account, new password).
 
     Returns how many were live.

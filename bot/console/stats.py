@@ -40,7 +40,7 @@ def requested_hours() -> int:
     return int(raw)
 
 
-def _hmget_all(r: Any, cids: list[str], names: tuple[str, ...]) -> list[dict[str, str]]:
+def _hmget_all(r: store.Client, cids: list[str], names: tuple[str, ...]) -> list[dict[str, str]]:
     out = []
     for start in range(0, len(cids), BATCH):
         batch = cids[start:start + BATCH]
@@ -61,7 +61,7 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def figures(r: Any, now: float, hours: int, overdue_after: int) -> dict[str, Any]:
+def figures(r: store.Client, now: float, hours: int, overdue_after: int) -> dict[str, Any]:
     """The shift's figures over the last `hours` (the current hour and the ones before)."""
     first = int(now // 3600 * 3600) - (hours - 1) * 3600
     starts = [first + i * 3600 for i in range(hours)]

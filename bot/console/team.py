@@ -57,7 +57,7 @@ def window() -> float:
     return roster.online_window(current_app.config["CONSOLE_POLL_SECONDS"])
 
 
-def active_accounts(r: Any) -> list[accounts.Account]:
+def active_accounts(r: store.Client) -> list[accounts.Account]:
     """Every account (one round trip for the names, one for their hashes)."""
     names = sorted(store.text_of(n) for n in r.smembers(accounts.NAMES))
     if not names:
