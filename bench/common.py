@@ -28,6 +28,9 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 PUBLIC = "http://bench.invalid"
+# Headless Chromium as the browser tests start it (bench never imports tests/).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 

@@ -3,7 +3,7 @@ language's table (fetched when wanted), and in headless Chromium the time from p
 widget being usable (in English, and in Arabic with its table fetched) and from pressing Send to
 the reply on screen.
 
-Starts its own Valkey (tests/servers.py) and the app under werkzeug in a thread; nothing leaves
+Starts its own Valkey (bench/common.py) and the app under werkzeug in a thread; nothing leaves
 the machine. Usage: `.venv/bin/python bench/widget.py [runs]` (default 10). Exit status 1 if the
 size budget (15 KB gzipped) is exceeded.
 """
@@ -61,18 +61,17 @@ def main(runs: int) -> int:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
+    from bench.common import CHROMIUM_ARGS, start_valkey, stop
     from bot import create_app
     from bot.widget.pages import LANGUAGES
-    from tests.browser.conftest import CHROMIUM_ARGS
-    from tests.servers import ValkeyProcess
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     tmp = Path(tempfile.mkdtemp(prefix="bench-widget-"))
-    valkey = ValkeyProcess(tmp / "valkey").start()
+    valkey, redis_url = start_valkey(tmp)
     server = None
     try:
         app = create_app({
-            "REDIS_URL": valkey.url, "SECRET_KEY": "bench", "DATA_DIR": str(tmp / "data"),
+            "REDIS_URL": redis_url, "SECRET_KEY": "bench", "DATA_DIR": str(tmp / "data"),
             "QUICK_EXIT_URL": "http://127.0.0.1:9/neutral",
         })
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -125,7 +124,7 @@ def main(runs: int) -> int:
     finally:
         if server is not None:
             server.shutdown()
-        valkey.stop()
+        stop(valkey)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,22 +1,25 @@
-"""Fixtures: a real Valkey server, the app wired to it, and Twilio-signed requests."""
+"""Fixtures: a real Valkey server (and a Valkey Cluster), the app wired to it, Twilio-signed
+requests, the fake Twilio API and console staff. Helpers that are not fixtures are in
+tests/helpers.py, servers in tests/servers.py."""
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from twilio.request_validator import RequestValidator
+from redis.cluster import RedisCluster
 
-from bot import create_app
-from tests.fake_twilio import fake_twilio  # noqa: F401
-from tests.servers import ValkeyProcess
-
-AUTH_TOKEN = "test-auth-token"
-HOTLINE = "1-888-373-7888"
+from bot import accounts, create_app
+from bot.redis_client import split_cluster_flag
+from tests.fake_twilio import fake_twilio  # noqa: F401 (a fixture, here for every test)
+from tests.helpers import AUTH_TOKEN, PASSWORD, post_sms
+from tests.servers import ValkeyCluster, ValkeyProcess
 
 
 def pytest_report_header() -> str:
@@ -69,40 +72,51 @@ def client(app):
     return app.test_client()
 
 
-def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
-    return RequestValidator(token).compute_signature(url, params)
-
-
 @pytest.fixture
 def send_sms(client) -> Callable[..., Any]:
     """POST a Twilio-signed message to /sms; returns the response."""
 
     def send(body: str, sender: str = "+15550001111", **extra: str) -> Any:
-        params = {
-            "From": sender,
-            "To": "+15559990000",
-            "Body": body,
-            "MessageSid": "SM" + uuid.uuid4().hex,
-            "AccountSid": "AC" + "0" * 32,
-            **extra,
-        }
-        url = "http://localhost/sms"
-        headers = {"X-Twilio-Signature": sign(url, params)}
-        return client.post("/sms", data=params, headers=headers)
+        ids = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32}
+        return post_sms(client, body, sender, **{**ids, **extra})
 
     return send
 
 
-def messages(response: Any) -> list[str]:
-    """The texts of the <Message> elements of a TwiML reply."""
-    assert response.status_code == 200, response.data
-    assert response.mimetype == "text/xml"
-    root = ET.fromstring(response.data)
-    assert root.tag == "Response"
-    return [m.text or "" for m in root.findall("Message")]
+@pytest.fixture
+def own_valkey(tmp_path: Path) -> Iterator[ValkeyProcess]:
+    """A Valkey of this test's own (fsync every second, as deployed) that it may freeze
+    (SIGSTOP) or kill."""
+    server = ValkeyProcess(tmp_path / "valkey", None, "--appendfsync", "everysec").start()
+    yield server
+    if server.process and server.process.poll() is None:
+        os.kill(server.process.pid, signal.SIGCONT)
+    server.stop(kill=True)
 
 
-def reply(response: Any) -> str:
-    texts = messages(response)
-    assert len(texts) == 1, texts
-    return texts[0]
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
+    server = ValkeyCluster(tmp_path_factory.mktemp("cluster")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster_client(cluster: ValkeyCluster) -> Iterator[RedisCluster]:
+    client = RedisCluster.from_url(split_cluster_flag(cluster.url)[0])
+    client.flushall(target_nodes=RedisCluster.PRIMARIES)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def cluster_app(app_config, fake_twilio, cluster, cluster_client):  # noqa: F811
+    return create_app({**app_config, "REDIS_URL": cluster.url})
+
+
+@pytest.fixture
+def staff(app) -> dict[str, str]:
+    """Two operators (alice, bob) and an admin (root), all with PASSWORD."""
+    for name, admin in (("alice", False), ("bob", False), ("root", True)):
+        accounts.create(app.redis, name, PASSWORD, admin=admin)
+    return {"alice": PASSWORD, "bob": PASSWORD, "root": PASSWORD}

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from bot import store
-from tests.conftest import HOTLINE, messages, reply
-from tests.fake_twilio import TEMPLATE_SID, WHATSAPP_FROM, fake_twilio  # noqa: F401 (fixture)
+from tests.fake_twilio import TEMPLATE_SID, WHATSAPP_FROM
+from tests.helpers import (
+    HOTLINE,
+    PASSWORD,
+    logged_in,
+    messages,
+    page,
+    post,
+    reply,
+    row_for,
+    sign,
+    texts,
+)
 
 WA_NUMBER = "+5215550001234"
 WA = f"whatsapp:{WA_NUMBER}"
@@ -44,7 +55,7 @@ def test_media_is_acknowledged_in_the_conversation_language(send_sms, redis_clie
 
 
 def test_a_held_whatsapp_conversation_gets_the_alert_reply_on_whatsapp(
-    fake_twilio, app, send_sms, monkeypatch  # noqa: F811
+    fake_twilio, app, send_sms, monkeypatch
 ):
     monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)
     send_sms("hello", sender=WA)
@@ -56,7 +67,7 @@ def test_a_held_whatsapp_conversation_gets_the_alert_reply_on_whatsapp(
     assert "911" in sent["Body"]
 
 
-def test_the_template_goes_out_as_a_content_sid(fake_twilio, app):  # noqa: F811
+def test_the_template_goes_out_as_a_content_sid(fake_twilio, app):
     outbound = app.extensions["outbound"]
     outbound.send(f"whatsapp:{WA_NUMBER}", WA_NUMBER, "", key="t1", template=True)
     (sent,) = fake_twilio.messages
@@ -66,8 +77,6 @@ def test_the_template_goes_out_as_a_content_sid(fake_twilio, app):  # noqa: F811
 
 def whatsapp_held_by_alice(app, send_sms, ago: float = 0):
     from bot import accounts
-    from tests.test_console import PASSWORD, logged_in, row_for, texts
-
     accounts.create(app.redis, "alice", PASSWORD)
     texts(app, WA_NUMBER, "necesito ayuda", ago=ago, channel="whatsapp")
     alice = logged_in(app, "alice")
@@ -76,10 +85,8 @@ def whatsapp_held_by_alice(app, send_sms, ago: float = 0):
 
 
 def test_an_operator_answers_on_whatsapp_inside_the_24_hour_window(
-    fake_twilio, app, send_sms  # noqa: F811
+    fake_twilio, app, send_sms
 ):
-    from tests.test_console import page, post
-
     alice, ref = whatsapp_held_by_alice(app, send_sms)
     post(alice, f"/console/c/{ref}/claim")
     html = page(alice, f"/console/c/{ref}")
@@ -92,9 +99,7 @@ def test_an_operator_answers_on_whatsapp_inside_the_24_hour_window(
                                                         "Soy Ana. ¿Estás a salvo?")
 
 
-def test_after_24_hours_only_the_template_goes_out(fake_twilio, app, send_sms):  # noqa: F811
-    from tests.test_console import page, post
-
+def test_after_24_hours_only_the_template_goes_out(fake_twilio, app, send_sms):
     alice, ref = whatsapp_held_by_alice(app, send_sms, ago=25 * 3600)
     post(alice, f"/console/c/{ref}/claim")
     assert "Send the template" in page(alice, f"/console/c/{ref}")
@@ -112,11 +117,8 @@ def test_after_24_hours_only_the_template_goes_out(fake_twilio, app, send_sms): 
 
 
 def test_whatsapp_delivery_reports_land_on_the_whatsapp_conversation(
-    fake_twilio, app, send_sms, client  # noqa: F811
+    fake_twilio, app, send_sms, client
 ):
-    from tests.conftest import sign
-    from tests.test_console import page, post
-
     alice, ref = whatsapp_held_by_alice(app, send_sms)
     post(alice, f"/console/c/{ref}/claim")
     post(alice, f"/console/c/{ref}/reply", text="hola", key="e" * 32)

@@ -10,64 +10,20 @@ from typing import Any
 import pytest
 
 from bot import accounts, audit, store
-
-PASSWORD = "correct horse battery"
-CRITICAL_TEXT = "he is going to hurt me"
-LOW_TEXT = "hi"
-
-
-@pytest.fixture
-def staff(app) -> dict[str, str]:
-    """Two operators and an admin, all with PASSWORD."""
-    for name, admin in (("alice", False), ("bob", False), ("root", True)):
-        accounts.create(app.redis, name, PASSWORD, admin=admin)
-    return {"alice": PASSWORD, "bob": PASSWORD, "root": PASSWORD}
-
-
-def token(client: Any, path: str = "/console/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def login(client: Any, name: str, password: str = PASSWORD, **kw: Any) -> Any:
-    data = {"name": name, "password": password, "csrf_token": token(client)}
-    return client.post("/console/login", data=data, **kw)
-
-
-def logged_in(app, name: str) -> Any:
-    client = app.test_client()
-    assert login(client, name).status_code == 302
-    return client
-
-
-def post(client: Any, path: str, **data: str) -> Any:
-    data["csrf_token"] = token(client, "/console/")
-    return client.post(path, data=data)
-
-
-def texts(app, address: str, text: str, *, ago: float = 0, channel: str = "sms") -> Any:
-    """A message from a person, `ago` seconds in the past, through the real pipeline."""
-    return app.extensions["line"].receive(channel, address, text, now=time.time() - ago)
-
-
-def queue(client: Any) -> list[dict[str, Any]]:
-    response = client.get("/console/api/queue")
-    assert response.status_code == 200
-    return response.get_json()["rows"]
-
-
-def row_for(client: Any, suffix: str) -> dict[str, Any]:
-    (row,) = [r for r in queue(client) if r["number"].endswith(suffix)]
-    return row
-
-
-def page(client: Any, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, response.status_code
-    return response.get_data(as_text=True)
-
+from tests.helpers import (
+    CRITICAL_TEXT,
+    LOW_TEXT,
+    PASSWORD,
+    csrf_token,
+    logged_in,
+    login,
+    messages,
+    page,
+    post,
+    queue,
+    row_for,
+    texts,
+)
 
 # --- login, sessions, rate limits, CSRF -------------------------------------------------------
 
@@ -96,11 +52,11 @@ def test_login_opens_the_queue_and_logout_ends_it(client, staff):
 
 
 def test_login_returns_to_the_page_asked_for_but_never_off_site(client, staff):
-    data = {"name": "alice", "password": PASSWORD, "csrf_token": token(client)}
+    data = {"name": "alice", "password": PASSWORD, "csrf_token": csrf_token(client)}
     response = client.post("/console/login", data={**data, "next": "/console/audit"})
     assert response.headers["Location"] == "/console/audit"
     post(client, "/console/logout")
-    data["csrf_token"] = token(client)
+    data["csrf_token"] = csrf_token(client)
     response = client.post("/console/login", data={**data, "next": "https://evil.example/"})
     assert response.headers["Location"] == "/console/"
 
@@ -170,7 +126,7 @@ def test_a_cookie_saved_before_logout_no_longer_works(app, staff):
 def test_logging_in_again_ends_the_session_it_replaces(app, staff):
     alice = logged_in(app, "alice")
     cookie = saved_cookie(alice)
-    data = {"name": "bob", "password": PASSWORD, "csrf_token": token(alice, "/console/")}
+    data = {"name": "bob", "password": PASSWORD, "csrf_token": csrf_token(alice, "/console/")}
     assert alice.post("/console/login", data=data).status_code == 302
     assert replayed(app, cookie).get("/console/").status_code == 302
     assert "bob" in page(alice, "/console/")
@@ -185,7 +141,7 @@ def test_admin_ends_every_session_of_another_operator(app, staff):
     html = page(root, "/console/operators")
     assert re.search(r"<td>bob</td>\s*<td>operator</td>\s*<td>active</td>\s*<td>2</td>", html)
     response = root.post("/console/operators/bob/end-sessions",
-                         data={"csrf_token": token(root, "/console/")}, follow_redirects=True)
+                         data={"csrf_token": csrf_token(root, "/console/")}, follow_redirects=True)
     assert "Ended 2 session(s) of bob." in response.get_data(as_text=True)
     for browser in (bob_laptop, bob_phone, replayed(app, cookie)):
         assert browser.get("/console/").status_code == 302
@@ -272,7 +228,7 @@ def parallel_logins(app, attempts: list[tuple[str, str]]) -> list[int]:
     for name, address in attempts:
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = address
-        clients.append((client, name, token(client)))
+        clients.append((client, name, csrf_token(client)))
     barrier, statuses = threading.Barrier(len(clients)), []
 
     def attempt(client: Any, name: str, csrf: str) -> None:
@@ -518,7 +474,7 @@ def test_claim_race_only_one_operator_wins(app, staff):
     texts(app, "+15550001414", CRITICAL_TEXT)
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
     ref = row_for(alice, "1414")["ref"]
-    tokens = {c: token(c, "/console/") for c in (alice, bob)}
+    tokens = {c: csrf_token(c, "/console/") for c in (alice, bob)}
     barrier, results = threading.Barrier(2), {}
 
     def claim(name: str, client: Any) -> None:
@@ -539,8 +495,6 @@ def test_claim_race_only_one_operator_wins(app, staff):
 
 
 def test_while_claimed_the_bot_is_quiet_and_after_hand_back_it_answers(app, staff, send_sms):
-    from tests.conftest import messages
-
     send_sms("i need help", sender="+15550001515")
     alice = logged_in(app, "alice")
     ref = row_for(alice, "1515")["ref"]
@@ -617,7 +571,7 @@ def test_admin_erases_a_conversation(app, staff):
     ref = row_for(root, "1919")["ref"]
     assert post(alice, f"/console/c/{ref}/erase", confirm="yes").status_code == 403
     post(root, f"/console/c/{ref}/erase")  # not confirmed: nothing happens
-    assert store.transcript(app.redis, "sms:+15550001919")
+    assert [e.text for e in store.transcript(app.redis, "sms:+15550001919")][:1] == [CRITICAL_TEXT]
     response = post(root, f"/console/c/{ref}/erase", confirm="yes")
     assert response.status_code == 303
     assert queue(root) == []

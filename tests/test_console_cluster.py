@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from bot import accounts, store
-from tests.fake_twilio import fake_twilio  # noqa: F401 (fixture)
-from tests.test_cluster import SENDERS, cluster, cluster_app, cluster_client  # noqa: F401
-from tests.test_console import CRITICAL_TEXT, PASSWORD, logged_in, login, page, post, texts
+from tests.helpers import CRITICAL_TEXT, PASSWORD, logged_in, login, page, post, texts
+from tests.servers import CLUSTER_SENDERS as SENDERS
 
 
-def test_console_flows_on_the_cluster(cluster_app, cluster_client, fake_twilio):  # noqa: F811
+def test_console_flows_on_the_cluster(cluster_app, cluster_client, fake_twilio):
     app = cluster_app
     accounts.create(app.redis, "alice", PASSWORD)
     accounts.create(app.redis, "root", PASSWORD, admin=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from bot import accounts, store
-from tests.conftest import sign
-from tests.fake_twilio import FROM, fake_twilio  # noqa: F401 (fixture)
-from tests.test_console import CRITICAL_TEXT, PASSWORD, logged_in, page, post, row_for, texts
+from tests.fake_twilio import FROM
+from tests.helpers import CRITICAL_TEXT, PASSWORD, logged_in, page, post, row_for, sign, texts
 
 NUMBER = "+15550003030"
 
@@ -20,7 +19,7 @@ def claimed(app, number: str = NUMBER, *, ago: float = 0) -> tuple[object, str]:
     return alice, ref
 
 
-def test_reply_arrives_at_twilio_and_in_the_transcript(fake_twilio, app):  # noqa: F811
+def test_reply_arrives_at_twilio_and_in_the_transcript(fake_twilio, app):
     alice, ref = claimed(app)
     response = post(alice, f"/console/c/{ref}/reply", text="This is Alice. Are you safe?",
                     key="d" * 32)
@@ -35,7 +34,7 @@ def test_reply_arrives_at_twilio_and_in_the_transcript(fake_twilio, app):  # noq
     assert "Reply sent." in html and "Operator alice" in html and "SMS queued" in html
 
 
-def test_delivery_report_shows_on_the_conversation(fake_twilio, app, client):  # noqa: F811
+def test_delivery_report_shows_on_the_conversation(fake_twilio, app, client):
     alice, ref = claimed(app)
     post(alice, f"/console/c/{ref}/reply", text="hello", key="e" * 32)
     params = {"MessageSid": fake_twilio.messages[0]["Sid"], "MessageStatus": "delivered",
@@ -46,7 +45,7 @@ def test_delivery_report_shows_on_the_conversation(fake_twilio, app, client):  #
     assert "SMS delivered" in page(alice, f"/console/c/{ref}")
 
 
-def test_a_double_submit_sends_once(fake_twilio, app):  # noqa: F811
+def test_a_double_submit_sends_once(fake_twilio, app):
     alice, ref = claimed(app)
     for _ in range(2):
         post(alice, f"/console/c/{ref}/reply", text="only once", key="f" * 32)
@@ -55,7 +54,7 @@ def test_a_double_submit_sends_once(fake_twilio, app):  # noqa: F811
     assert sender.count("operator:alice") == 1
 
 
-def test_opted_out_numbers_cannot_be_messaged(fake_twilio, app):  # noqa: F811
+def test_opted_out_numbers_cannot_be_messaged(fake_twilio, app):
     alice, ref = claimed(app)
     texts(app, NUMBER, "STOP")
     response = post(alice, f"/console/c/{ref}/reply", text="please answer", key="1" * 32)
@@ -65,7 +64,7 @@ def test_opted_out_numbers_cannot_be_messaged(fake_twilio, app):  # noqa: F811
     assert fake_twilio.messages == []
 
 
-def test_a_stale_conversation_needs_a_confirmation(fake_twilio, app):  # noqa: F811
+def test_a_stale_conversation_needs_a_confirmation(fake_twilio, app):
     alice, ref = claimed(app, ago=16 * 60)  # SAFE_REPLY_MINUTES is 15
     assert "I understand, send anyway" in page(alice, f"/console/c/{ref}")
     response = post(alice, f"/console/c/{ref}/reply", text="are you still there?", key="2" * 32)
@@ -80,14 +79,14 @@ def test_a_stale_conversation_needs_a_confirmation(fake_twilio, app):  # noqa: F
     assert [m["Body"] for m in fake_twilio.messages] == ["are you still there?"]
 
 
-def test_a_fresh_conversation_needs_no_confirmation(fake_twilio, app):  # noqa: F811
+def test_a_fresh_conversation_needs_no_confirmation(fake_twilio, app):
     alice, ref = claimed(app, ago=14 * 60)
     assert "I understand, send anyway" not in page(alice, f"/console/c/{ref}")
     post(alice, f"/console/c/{ref}/reply", text="hello", key="3" * 32)
     assert len(fake_twilio.messages) == 1
 
 
-def test_a_refused_sms_is_reported_and_not_recorded(fake_twilio, app):  # noqa: F811
+def test_a_refused_sms_is_reported_and_not_recorded(fake_twilio, app):
     alice, ref = claimed(app, "+15550000000")  # the fake answers 21610 (unsubscribed)
     before = len(store.transcript(app.redis, "sms:+15550000000"))
     response = post(alice, f"/console/c/{ref}/reply", text="hello?", key="4" * 32)

@@ -14,20 +14,12 @@ from typing import Any
 
 import pytest
 
-from bot import accounts, audit, history, retention, store
+from bot import audit, history, retention, store
 from bot.console import privacy
 from bot.widget import tokens
-from tests.test_console import PASSWORD, logged_in, post, texts
+from tests.helpers import CRITICAL_TEXT, logged_in, post, texts
 
-CRITICAL_TEXT = "he is going to hurt me"
 DAY = 86400
-
-
-@pytest.fixture
-def staff(app) -> None:
-    """Two operators and an admin (as in test_console.py)."""
-    for name, admin in (("alice", False), ("bob", False), ("root", True)):
-        accounts.create(app.redis, name, PASSWORD, admin=admin)
 
 
 def search(client: Any, **args: str) -> tuple[int, str]:

@@ -12,19 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot import accounts, audit, history, store
+from bot import audit, history, store
 from bot.console import privacy, stats
 from bot.widget import tokens
-from tests.test_console import PASSWORD, logged_in, post, texts
+from tests.helpers import CRITICAL_TEXT, logged_in, post, texts
 
-CRITICAL_TEXT = "he is going to hurt me"
 MIN = 60
-
-
-@pytest.fixture
-def staff(app) -> None:
-    for name, admin in (("alice", False), ("root", True)):
-        accounts.create(app.redis, name, PASSWORD, admin=admin)
 
 
 def answered(app, cid: str, after: float) -> None:
@@ -252,11 +245,10 @@ def many(r: Any, n: int, now: float, closed: int = 0) -> dict[str, Any]:
     return expect
 
 
-def test_3000_open_conversations_queue_pages_counts_filters_and_stats_under_500_ms(app, staff):
+def test_3000_open_conversations_queue_pages_counts_filters_stats_and_search(app, staff):
+    """What the console shows at this scale; how fast is measured by bench/console.py."""
     r = app.redis
-    started = time.perf_counter()
     expect = many(r, 3000, time.time(), closed=300)
-    made = time.perf_counter() - started
     assert r.zcard(store.QUEUE) == 3000 and r.zcard(history.CONVS) == 3300
     alice = logged_in(app, "alice")
 
@@ -279,24 +271,14 @@ def test_3000_open_conversations_queue_pages_counts_filters_and_stats_under_500_
     assert es["total"] == expect["es"] and sum(es["counts"].values()) == expect["es"]
     web = alice.get("/console/api/queue?channel=web&page=2").get_json()
     assert web["total"] == expect["web"]
-    assert all(row["channel"] == "web" for row in web["rows"])
+    on_page_two = min(100, expect["web"] - 100)  # 100 a page (CONSOLE_QUEUE_PAGE_SIZE)
+    assert on_page_two > 0 and [row["channel"] for row in web["rows"]] == ["web"] * on_page_two
 
-    timings = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        response = alice.get("/console/stats")
-        timings.append(time.perf_counter() - t0)
-        assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert 'id="stat-messages">3300<' in html
-    best, worst = min(timings), max(timings)
+    response = alice.get("/console/stats")
+    assert response.status_code == 200
+    assert 'id="stat-messages">3300<' in response.get_data(as_text=True)
     f = stats.figures(r, time.time(), 24, 120)
     assert f["critical"]["episodes"] == expect["critical"]
     assert f["closed"]["closed"] == 300 and f["closed"]["wrapped"] == 300
-    t0 = time.perf_counter()
     searched = alice.get("/console/search?text=message+2999")
-    search_time = time.perf_counter() - t0
     assert "message 2999" in searched.get_data(as_text=True)
-    print(f"\n3,300 conversations made in {made:.2f} s; /console/stats {best * 1000:.0f}-"
-          f"{worst * 1000:.0f} ms; word search over every transcript {search_time * 1000:.0f} ms")
-    assert worst < 0.5, timings

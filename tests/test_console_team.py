@@ -16,18 +16,18 @@ import redis
 from bot import accounts, audit, envfile, store
 from bot.config import ROOT
 from bot.console import phones, privacy, roster
-from tests.test_console import (
+from tests.helpers import (
+    CRITICAL_TEXT,
     PASSWORD,
     logged_in,
     page,
     post,
     queue,
     row_for,
-    staff,  # noqa: F401 (fixture)
     texts,
 )
 
-CRITICAL_TEXT = "he is going to hurt me"
+NOT_ONLINE = "bob is not online now: it waits for them in the queue."
 
 
 def ref_of(client: Any, suffix: str) -> str:
@@ -41,7 +41,8 @@ def conv(client: Any, ref: str) -> dict[str, Any]:
 
 
 def flashes(html_text: str) -> list[str]:
-    found = re.findall(r'class="flash flash-\w+"[^>]*>([^<]*)<', html_text)
+    """The flash messages on a page, as the operator sees them (hidden ones left out)."""
+    found = re.findall(r'class="flash flash-\w+"(?![^>]*\bhidden\b)[^>]*>([^<]*)<', html_text)
     return [html.unescape(m) for m in found]
 
 
@@ -58,7 +59,7 @@ def holder_text(client: Any, ref: str) -> str:
 
 
 @pytest.fixture
-def held(app, staff):  # noqa: F811
+def held(app, staff):
     """alice holds a critical SMS conversation; returns (app, alice, bob, root, ref)."""
     texts(app, "+15550007001", CRITICAL_TEXT)
     alice, bob, root = (logged_in(app, name) for name in ("alice", "bob", "root"))
@@ -73,7 +74,8 @@ def held(app, staff):  # noqa: F811
 def test_the_holder_transfers_to_a_named_operator(held):
     app, alice, bob, _, ref = held
     said = transfer(alice, ref, "bob")
-    assert any(s.startswith("Transferred to bob.") for s in said), said
+    # bob has logged in but his console has not polled yet: he is not online
+    assert said == [f"Transferred to bob. {NOT_ONLINE}"]
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "bob"
     assert row_for(bob, "7001")["mine"] is True
     # bob may reply now, alice may not
@@ -95,21 +97,21 @@ def store_cid(app: Any, ref: str) -> str:
 def test_only_the_holder_or_an_admin_may_transfer(held):
     app, _, bob, root, ref = held
     said = transfer(bob, ref, "bob")
-    assert "Only alice or an admin can transfer this conversation." in said
+    assert said == ["Only alice or an admin can transfer this conversation."]
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "alice"
     said = transfer(root, ref, "bob")  # an admin may, from whoever holds it
-    assert any(s.startswith("Transferred to bob.") for s in said), said
+    assert said == ["Transferred to bob."]  # bob's console asked the server just now: online
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "bob"
     assert audit.recent(app.redis)[0]["note"] == "from alice to bob"
     assert audit.recent(app.redis)[0]["actor"] == "root"
 
 
-def test_nobody_holds_it_only_an_admin_may_give_it(app, staff):  # noqa: F811
+def test_nobody_holds_it_only_an_admin_may_give_it(app, staff):
     texts(app, "+15550007002", "hi")
     alice, root = logged_in(app, "alice"), logged_in(app, "root")
     ref = ref_of(alice, "7002")
-    assert "Nobody holds this conversation: take it over first, or ask an admin." in transfer(
-        alice, ref, "bob")
+    assert transfer(alice, ref, "bob") == [
+        "Nobody holds this conversation: take it over first, or ask an admin."]
     assert not store.conversation(app.redis, store_cid(app, ref)).get("claimed_by")
     transfer(root, ref, "bob")
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "bob"
@@ -123,7 +125,7 @@ def test_the_target_must_be_another_active_account(held, to):
     said = transfer(alice, ref, to)
     expected = ("alice already holds this conversation." if to == "alice"
                 else "Choose an operator whose account is active.")
-    assert expected in said
+    assert said == [expected]
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "alice"
     assert all(e["action"] != "transfer" for e in audit.recent(app.redis))
 
@@ -131,7 +133,7 @@ def test_the_target_must_be_another_active_account(held, to):
 def test_a_disabled_account_cannot_receive_a_conversation(held):
     app, alice, _, _, ref = held
     accounts.set_disabled(app.redis, "bob")
-    assert "Choose an operator whose account is active." in transfer(alice, ref, "bob")
+    assert transfer(alice, ref, "bob") == ["Choose an operator whose account is active."]
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "alice"
     assert "bob" not in page(alice, f"/console/c/{ref}").split('id="transfer-to"')[1]
 
@@ -139,8 +141,8 @@ def test_a_disabled_account_cannot_receive_a_conversation(held):
 def test_a_closed_conversation_is_not_transferred(held):
     app, alice, _, _, ref = held
     store.close(app.redis, store_cid(app, ref))
-    assert "This conversation is closed: there is nothing to transfer." in transfer(
-        alice, ref, "bob")
+    assert transfer(alice, ref, "bob") == [
+        "This conversation is closed: there is nothing to transfer."]
 
 
 def test_transfer_is_atomic_against_a_change_meanwhile(held):
@@ -153,7 +155,7 @@ def test_transfer_is_atomic_against_a_change_meanwhile(held):
     assert roster.transfer(app.redis, cid, "", "root") == "closed"
 
 
-def test_the_system_line_never_reaches_the_web_chat(app, staff):  # noqa: F811
+def test_the_system_line_never_reaches_the_web_chat(app, staff):
     client = app.test_client()
     token = client.post("/chat/api/start").get_json()["token"]
     client.post("/chat/api/messages", json={"token": token, "text": "hi", "since": 0})
@@ -185,7 +187,7 @@ def team(client: Any) -> dict[str, dict[str, Any]]:
     return {m["name"]: m for m in response.get_json()["team"]}
 
 
-def test_polls_mark_an_operator_online_and_logout_ends_it(app, staff):  # noqa: F811
+def test_polls_mark_an_operator_online_and_logout_ends_it(app, staff):
     texts(app, "+15550007003", "hi")
     alice = logged_in(app, "alice")
     app.redis.delete(roster.ONLINE)
@@ -213,7 +215,7 @@ def client_status(client: Any) -> int:
     return client.get("/console/api/team").status_code
 
 
-def test_the_team_shows_how_many_conversations_each_holds(app, staff):  # noqa: F811
+def test_the_team_shows_how_many_conversations_each_holds(app, staff):
     for n in range(3):
         texts(app, f"+1555000710{n}", CRITICAL_TEXT if n == 0 else "hi")
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
@@ -234,7 +236,7 @@ def test_the_team_shows_how_many_conversations_each_holds(app, staff):  # noqa: 
     assert members["bob"]["status"] == "account disabled" and members["bob"]["holds"] == 1
 
 
-def test_the_team_api_counts_the_critical_conversations_nobody_holds(app, staff):  # noqa: F811
+def test_the_team_api_counts_the_critical_conversations_nobody_holds(app, staff):
     texts(app, "+15550007201", CRITICAL_TEXT)
     texts(app, "+15550007202", CRITICAL_TEXT)
     texts(app, "+15550007203", "hi")
@@ -268,7 +270,7 @@ def test_the_holder_panel_always_says_who_holds_it_and_what_you_may_do(held):
     assert holder_text(bob, ref).startswith("This conversation is closed.")
 
 
-def test_a_quick_exit_is_named(app, staff):  # noqa: F811
+def test_a_quick_exit_is_named(app, staff):
     client = app.test_client()
     token = client.post("/chat/api/start").get_json()["token"]
     client.post("/chat/api/messages", json={"token": token, "text": "help me", "since": 0})
@@ -289,7 +291,7 @@ def test_a_quick_exit_is_named(app, staff):  # noqa: F811
 # --- why a priority, masks, tel: links ----------------------------------------------------------
 
 
-def test_the_queue_says_which_message_raised_the_priority(app, staff):  # noqa: F811
+def test_the_queue_says_which_message_raised_the_priority(app, staff):
     texts(app, "+15550007301", "hi", ago=60)
     alice = logged_in(app, "alice")
     assert row_for(alice, "7301")["reason"].startswith("“hi” · ")
@@ -307,7 +309,7 @@ def test_the_queue_says_which_message_raised_the_priority(app, staff):  # noqa: 
     assert "why: “he is going to hurt me”" in page(alice, row["url"])
 
 
-def test_a_long_or_hostile_reason_is_cut_and_escaped(app, staff):  # noqa: F811
+def test_a_long_or_hostile_reason_is_cut_and_escaped(app, staff):
     text = "<b>please</b> " + "x" * 200
     texts(app, "+15550007302", text)
     alice = logged_in(app, "alice")
@@ -317,7 +319,7 @@ def test_a_long_or_hostile_reason_is_cut_and_escaped(app, staff):  # noqa: F811
     assert "&lt;b&gt;please&lt;/b&gt;" in html_text and "<b>please</b>" not in html_text
 
 
-def test_masked_numbers_never_look_the_same(app, staff):  # noqa: F811
+def test_masked_numbers_never_look_the_same(app, staff):
     texts(app, "+15550010004", "hi")
     texts(app, "+15550020004", "hi")
     texts(app, "+445550030004", "hi")
@@ -351,7 +353,7 @@ def test_tags_lengthen_until_two_look_different():
     assert privacy.distinct([]) == []
 
 
-def test_phone_numbers_in_messages_are_escaped_tel_links(app, staff):  # noqa: F811
+def test_phone_numbers_in_messages_are_escaped_tel_links(app, staff):
     hostile = '<b>call</b> 1-888-373-7888 or +1 (555) 000-1234"><script>x()</script> 2024-05-01'
     texts(app, "+15550007401", hostile)
     alice = logged_in(app, "alice")
@@ -441,13 +443,13 @@ def test_env_file_parsing_and_the_environment_wins(tmp_path, monkeypatch):
     assert envfile.load(tmp_path / "missing.env") == {}
 
 
-def test_a_reason_close_to_critical_says_how_it_was_read(app, staff):  # noqa: F811
+def test_a_reason_close_to_critical_says_how_it_was_read(app, staff):
     texts(app, "+15550007303", "he watches my phone")
     alice = logged_in(app, "alice")
     row = row_for(alice, "7303")
     cid = privacy.resolve(app.redis, row["ref"])
     (entry,) = [e for e in store.transcript(app.redis, cid) if e.direction == "in"]
-    if not entry.meta.get("doubt"):
-        pytest.skip("the classifier no longer puts this text in the doubt band")
+    # this test needs a text in the doubt band: if the classifier moves it out, pick another
+    assert entry.meta.get("doubt") is True, f"not in the doubt band any more: {entry.meta}"
     top, p = entry.meta["top"][0]
     assert row["reason"] == f"“he watches my phone” · close to critical: read as {top} {p:.0%}"

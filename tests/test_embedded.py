@@ -11,7 +11,7 @@ import redis
 
 from bot import create_app
 from bot.embedded import ensure_server, stop_server
-from tests.conftest import sign
+from tests.helpers import sign
 
 STARTER = "import sys; from bot.embedded import ensure_server; print(ensure_server(sys.argv[1]))"
 

@@ -13,22 +13,11 @@ import pytest
 
 from bot import create_app, store
 from bot.config import ROOT
-from tests.conftest import HOTLINE, reply, sign
-from tests.servers import ValkeyProcess
-
-
-@pytest.fixture
-def own_valkey(tmp_path: Path):
-    """A Valkey of this test's own (fsync every second, as deployed) that it may kill."""
-    server = ValkeyProcess(tmp_path / "valkey", None, "--appendfsync", "everysec").start()
-    yield server
-    server.stop(kill=True)
+from tests.helpers import HOTLINE, inbound, post_sms, reply
 
 
 def post(app, body: str, sender: str):
-    params = {"From": sender, "To": "+15559990000", "Body": body}
-    headers = {"X-Twilio-Signature": sign("http://localhost/sms", params)}
-    return app.test_client().post("/sms", data=params, headers=headers)
+    return post_sms(app.test_client(), body, sender)
 
 
 def burst(app, senders: list[str], body: str = "HELP") -> list[str]:
@@ -37,38 +26,37 @@ def burst(app, senders: list[str], body: str = "HELP") -> list[str]:
         return list(pool.map(lambda s: reply(post(app, body, s)), senders))
 
 
-def inbound(r, sender: str) -> list[str]:
-    return [e.text for e in store.transcript(r, f"sms:{sender}") if e.direction == "in"]
-
-
 def test_redis_killed_during_a_burst_then_back(app_config, own_valkey):
     app = create_app({**app_config, "REDIS_URL": own_valkey.url})
     r = app.redis
     before = [f"+1555200{n:04d}" for n in range(40)]
     during = [f"+1555201{n:04d}" for n in range(80)]
     after = [f"+1555202{n:04d}" for n in range(40)]
-    assert all(HOTLINE in text for text in burst(app, before))
+    assert [HOTLINE in text for text in burst(app, before)] == [True] * len(before)
 
     killer = threading.Timer(0.05, own_valkey.stop, kwargs={"kill": True})
     killer.start()
     texts = burst(app, during)
     killer.join()
-    assert all(HOTLINE in text for text in texts)  # every person answered, Redis or not
+    # every person answered, Redis or not
+    assert [HOTLINE in text for text in texts] == [True] * len(during)
     danger = reply(post(app, "he is going to hurt me", "+15552019999"))
     assert "911" in danger and HOTLINE in danger
     health = app.test_client().get("/healthz")
     waiting = health.get_json()["journal"]
     assert health.status_code == 503 and health.get_json()["redis"] == "down"
-    assert waiting >= 1  # the outage fell inside the burst: those turns wait on local disk
+    # the outage fell inside the burst: those turns (some of them, and the danger) wait on disk
+    assert 1 <= waiting <= len(during) + 1
 
     own_valkey.start()  # same port and data; the app is not restarted
-    assert all(HOTLINE in text for text in burst(app, after))
+    assert [HOTLINE in text for text in burst(app, after)] == [True] * len(after)
     app.extensions["upkeep"].run_once()  # what each worker's background thread does every second
     assert app.test_client().get("/healthz").get_json() == {
         "redis": "ok", "classifier": "ok", "journal": 0,
     }
     # nothing acknowledged is lost, nothing is stored twice, and the one in danger is on top
-    assert all(inbound(r, s) == ["HELP"] for s in before + during + after)
+    everyone = before + during + after
+    assert {s: inbound(r, s) for s in everyone} == {s: ["HELP"] for s in everyone}
     assert inbound(r, "+15552019999") == ["he is going to hurt me"]
     top = store.queue(r)[0]
     assert (top["cid"], top["priority"]) == ("sms:+15552019999", "critical")
@@ -78,12 +66,12 @@ def test_nothing_acknowledged_is_lost_when_redis_crashes(app_config, own_valkey)
     app = create_app({**app_config, "REDIS_URL": own_valkey.url})
     senders = [f"+1555300{n:04d}" for n in range(60)]
     for body in ("HELP", "my boss took my passport"):
-        assert all(burst(app, senders, body))
+        assert [s for s, text in zip(senders, burst(app, senders, body), strict=True)
+                if HOTLINE not in text] == []
     own_valkey.stop(kill=True)  # SIGKILL: no shutdown save, only the append-only file
     own_valkey.start()
-    assert all(
-        inbound(app.redis, s) == ["HELP", "my boss took my passport"] for s in senders
-    )
+    assert {s: inbound(app.redis, s) for s in senders} == {
+        s: ["HELP", "my boss took my passport"] for s in senders}
     assert {row["cid"] for row in store.queue(app.redis)} == {f"sms:{s}" for s in senders}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bot import create_app, flood, store
-from tests.conftest import HOTLINE, messages, sign
+from tests.helpers import HOTLINE, away_from_window_edge, messages, post_sms
 
 SENDER = "+15557770001"
 CID = f"sms:{SENDER}"
@@ -24,16 +24,7 @@ PERSON = [
 
 
 def post(client, body: str, sender: str = SENDER) -> list[str]:
-    params = {"From": sender, "To": "+15559990000", "Body": body}
-    headers = {"X-Twilio-Signature": sign("http://localhost/sms", params)}
-    return messages(client.post("/sms", data=params, headers=headers))
-
-
-def away_from_window_edge() -> None:
-    """Counts start afresh each WINDOW: keep a test's burst inside one window."""
-    left = flood.WINDOW - time.time() % flood.WINDOW
-    if left < 15:
-        time.sleep(left + 0.1)
+    return messages(post_sms(client, body, sender))
 
 
 def test_a_person_writing_distinct_messages_is_always_answered(send_sms, redis_client):

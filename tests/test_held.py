@@ -8,9 +8,7 @@ import time
 import pytest
 
 from bot import accounts, store
-from tests.conftest import HOTLINE, messages
-from tests.fake_twilio import fake_twilio  # noqa: F401 (fixture)
-from tests.test_console import PASSWORD, logged_in, page, post, row_for
+from tests.helpers import HOTLINE, PASSWORD, logged_in, messages, page, post, row_for
 
 NUMBER = "+15550001111"  # send_sms's default sender
 CID = f"sms:{NUMBER}"
@@ -43,7 +41,7 @@ def test_a_critical_message_alerts_the_operator_at_once(app, send_sms):
 
 
 def test_the_bot_sends_the_emergency_reply_if_no_operator_answers(
-    fake_twilio, app, send_sms, monkeypatch  # noqa: F811
+    fake_twilio, app, send_sms, monkeypatch
 ):
     monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)  # instead of waiting a minute
     held_by_alice(app, send_sms)
@@ -60,7 +58,7 @@ def test_the_bot_sends_the_emergency_reply_if_no_operator_answers(
 
 
 def test_an_operator_reply_in_time_keeps_the_bot_out(
-    fake_twilio, app, send_sms, monkeypatch  # noqa: F811
+    fake_twilio, app, send_sms, monkeypatch
 ):
     monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)  # due at once: answered first anyway
     alice, ref = held_by_alice(app, send_sms)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from bot import create_app
-from tests.conftest import HOTLINE, reply, sign
+from tests.helpers import HOTLINE, reply, sign
 
 PARAMS = {"From": "+15550006060", "To": "+15559990000", "Body": "HELP"}
 

@@ -7,11 +7,12 @@ import logging
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
-from bench.common import start_gunicorn, stop
 from bot.logmask import mask
 from tests.log_app import NUMBER, TOKEN
+from tests.servers import Gunicorn
 
 MASKED_NUMBER = "+*******1111"
 MASKED_TOKEN = "*" * 37 + "WXYZ"
@@ -42,19 +43,17 @@ def test_messages_and_tracebacks_are_masked(app, caplog):
     assert "5550001111" not in caplog.text and TOKEN[:24] not in caplog.text
 
 
+@pytest.mark.slow
 def test_gunicorn_and_the_app_log_masked(valkey, tmp_path: Path):
     env = {"REDIS_URL": valkey.url, "SECRET_KEY": "logs", "DATA_DIR": str(tmp_path / "data"),
            "WEB_CONCURRENCY": "1", "LOG_LEVEL": "INFO"}
     log = tmp_path / "gunicorn.log"
-    process, port = start_gunicorn("tests.log_app:app", env, log)
-    try:
-        assert requests.get(f"http://127.0.0.1:{port}/boom", timeout=10).status_code == 500
+    with Gunicorn("tests.log_app:app", env, log) as server:
+        assert requests.get(f"{server.url}/boom", timeout=10).status_code == 500
         deadline = time.monotonic() + 10
         while "RuntimeError" not in log.read_text(errors="replace"):
             assert time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
             time.sleep(0.05)
-    finally:
-        stop(process)
     text = log.read_text(errors="replace")
     assert "gunicorn's log: text from " + MASKED_NUMBER in text
     assert f"the app's log: web:{MASKED_TOKEN} and sms:{MASKED_NUMBER}" in text

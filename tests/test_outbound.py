@@ -8,8 +8,8 @@ import time
 import pytest
 
 from bot.outbound import OutboundError
-from tests.conftest import AUTH_TOKEN, sign
 from tests.fake_twilio import FROM, UNSUBSCRIBED
+from tests.helpers import AUTH_TOKEN, sign
 
 CID, TO = "sms:+15551230001", "+15551230001"
 

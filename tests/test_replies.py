@@ -11,7 +11,7 @@ from bot.config import ROOT
 from bot.datafiles import load_file
 from bot.replies import Numbers, load_responses, reply_text
 from bot.smstext import is_gsm7, segments, smart_encode
-from tests.conftest import HOTLINE, reply
+from tests.helpers import HOTLINE, reply
 
 LANGUAGES = ["en", "es", "fr", "pt", "ht", "zh", "vi", "ko", "tl", "th", "ru", "uk", "ar", "hi",
              "pl", "ro"]

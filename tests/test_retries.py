@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from bot import create_app, store
-from tests.conftest import messages, reply
-
-HOTLINE = "1-888-373-7888"
-
-
-def inbound(r, sender: str) -> list[str]:
-    return [e.text for e in store.transcript(r, f"sms:{sender}") if e.direction == "in"]
+from bot import create_app
+from tests.helpers import HOTLINE, inbound, messages, reply, sign
 
 
 def test_a_retry_is_stored_once_and_gets_the_same_reply(send_sms, redis_client) -> None:
@@ -36,8 +30,6 @@ def test_a_retry_of_a_silent_answer_stays_silent(send_sms, redis_client) -> None
 
 def test_the_fallback_instance_and_the_primary_store_it_once(app_config, redis_client) -> None:
     """Two app instances on one Redis get the same MessageSid at the same moment."""
-    from tests.conftest import sign
-
     apps = [create_app(app_config), create_app(app_config)]
     params = {"From": "+15550004003", "To": "+15559990000", "Body": "they locked me in",
               "MessageSid": "SM" + "9" * 32}

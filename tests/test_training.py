@@ -84,9 +84,11 @@ def test_check_fails_on_a_stale_or_missing_head(trained: tuple[Path, Path],
     write_set(tmp_path / "eval", [("is this the hotline", "info")])
     with open(data / "set.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps({"text": "a new example", "intent": "unknown"}) + "\n")
-    assert any("stale" in p for p in check(tmp_path, data, model, tmp_path / "eval"))
+    (stale,) = check(tmp_path, data, model, tmp_path / "eval")
+    assert "stale" in stale
     shutil.rmtree(model)
-    assert any("no usable head" in p for p in check(tmp_path, data, model, tmp_path / "eval"))
+    (missing,) = check(tmp_path, data, model, tmp_path / "eval")
+    assert "no usable head" in missing
 
 
 def test_training_refuses_an_intent_the_contract_does_not_have(tmp_path: Path) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot import store
 from bot.triage.classify import Classifier, default_classifier
 from bot.triage.contract import contract
 from bot.triage.head import Head, Settings
 from bot.triage.keywords import Keywords
 from bot.triage.languages import LanguageReader
+from tests.helpers import HOTLINE, reply
 
 CRITICAL = contract().critical
 
@@ -192,8 +194,6 @@ def test_own_case_is_help_and_someone_elses_is_report(classifier: Classifier) ->
 
 
 def test_likely_danger_in_doubt_gets_the_emergency_reply_first(app, send_sms) -> None:
-    from tests.conftest import reply
-
     app.extensions["line"].content.classifier = fixed_classifier(
         {"unknown": 0.35, "emergency": 0.65}, critical=0.8)
     text = reply(send_sms("hes home early pls come", sender="+15550007778"))
@@ -204,13 +204,10 @@ def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_numbe
     app, send_sms, redis_client
 ) -> None:
     """Through the webhook: the classifier is unsure a message is critical (the doubt band)."""
-    from bot import store
-    from tests.conftest import reply
-
     app.extensions["line"].content.classifier = fixed_classifier(
         {"greeting": 0.7, "emergency": 0.3})
     text = reply(send_sms("hey are you there", sender="+15550007777"))
-    assert "911" in text and "1-888-373-7888" in text
+    assert "911" in text and HOTLINE in text
     [row] = [r for r in store.queue(redis_client) if r["cid"] == "sms:+15550007777"]
     assert row["priority"] == "high"
     [inbound] = [e for e in store.transcript(redis_client, "sms:+15550007777")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot import store
-from tests.conftest import HOTLINE, reply
+from tests.helpers import HOTLINE, reply
 
 API = "/chat/api"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.widget.pages import LANGUAGES, PAGE_TAGS, STRINGS
-from tests.conftest import HOTLINE
+from tests.helpers import HOTLINE
 
 EN = json.loads((STRINGS / "en.json").read_text("utf-8"))
 OTHERS = [lang for lang in LANGUAGES if lang != "en"]

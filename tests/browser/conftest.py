@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bot import create_app
+from tests.browser.helpers import NeutralSite
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -61,6 +62,15 @@ def live_server(live_app) -> Iterator[LiveServer]:
     server = LiveServer(live_app).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def neutral(app_config: dict[str, Any]) -> Iterator[NeutralSite]:
+    """The quick-exit target and a page of another site embedding the widget."""
+    site = NeutralSite()
+    app_config["QUICK_EXIT_URL"] = site.url + "/weather"
+    yield site
+    site.stop()
 
 
 @pytest.fixture(scope="session")

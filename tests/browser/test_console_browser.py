@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from bot import accounts
-from tests.fake_twilio import fake_twilio  # noqa: F401 (fixture)
+from tests.browser.helpers import axe_violations, log_in
+from tests.helpers import CRITICAL_TEXT, PASSWORD, texts
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
-CRITICAL_TEXT = "he is going to hurt me"
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> help"
 
 
@@ -28,30 +27,6 @@ def console(app_config: dict[str, Any]) -> dict[str, Any]:
 def staff(console, live_app) -> None:
     for name in ("alice", "bob"):
         accounts.create(live_app.redis, name, PASSWORD)
-
-
-def texts(app: Any, address: str, text: str, *, ago: float = 0, channel: str = "sms") -> None:
-    app.extensions["line"].receive(channel, address, text, now=time.time() - ago)
-
-
-def log_in(page: Any, url: str, name: str) -> None:
-    page.goto(url + "/console/login")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
-
-
-def axe_violations(page: Any) -> list[str]:
-    """Serious or critical accessibility problems (contrast, labels, roles) axe-core finds."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_logged_out_access_is_refused(staff, live_server, page):
@@ -129,7 +104,7 @@ def test_a_later_page_stays_live_and_flags_an_overdue_critical(
 
 
 def test_claim_and_reply_reaches_twilio(
-    fake_twilio, staff, live_app, live_server, page, artifacts  # noqa: F811
+    fake_twilio, staff, live_app, live_server, page, artifacts
 ):
     texts(live_app, "+15550003333", "hi", ago=900)
     texts(live_app, "+15550004444", "my boss took my passport", ago=240)

@@ -13,12 +13,10 @@ from playwright.sync_api import expect
 
 from bot import accounts, audit, history, store
 from bot.widget import tokens
-from tests.browser.test_console_browser import PASSWORD, axe_violations, log_in, texts
+from tests.browser.helpers import DESKTOP, PHONE, axe_violations, log_in
+from tests.helpers import CRITICAL_TEXT, PASSWORD, texts
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-CRITICAL_TEXT = "he is going to hurt me"
 DAY = 86400
 
 

@@ -11,12 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from bot import accounts, store
-from tests.browser.test_console_browser import PASSWORD, axe_violations, log_in, texts
-from tests.fake_twilio import fake_twilio  # noqa: F401 (fixture)
+from tests.browser.helpers import DESKTOP, PHONE, axe_violations, log_in
+from tests.helpers import PASSWORD, texts
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 SPANISH = "ayuda, mi jefe tiene mi pasaporte"
 LEAVE_ES = "¿Puedes salir del lugar donde estás? ¿Hay alguien contigo ahora mismo?"
 
@@ -36,7 +34,7 @@ def take_over(page: Any, url: str, suffix: str) -> None:
 
 
 def test_a_canned_answer_is_picked_by_keyboard_edited_and_sent(
-    fake_twilio, staff, live_app, live_server, page, artifacts  # noqa: F811
+    fake_twilio, staff, live_app, live_server, page, artifacts
 ):
     texts(live_app, "+15550007171", SPANISH)
     page.set_viewport_size(DESKTOP)

@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from bot import store
 from bot.replies import reply_text
-from tests.browser.test_console_browser import axe_violations
-from tests.conftest import HOTLINE
+from tests.browser.helpers import axe_violations, chat_lines, traces
+from tests.helpers import HOTLINE
 
 pytestmark = pytest.mark.browser
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
-
-
-class NeutralSite:
-    """A second local origin: the quick-exit target, and a page that embeds the widget."""
-
-    def __init__(self) -> None:
-        self.widget_src = ""
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wsgi(self, environ: dict, start_response: Any) -> Any:
-        path = Request(environ).path
-        body = f"<!doctype html><html lang='en'><title>Weather</title><h1>Weather {path}</h1>"
-        response = Response(body, mimetype="text/html")
-        if path == "/embed":
-            response.set_data(
-                "<!doctype html><html lang='en'><title>Shelter</title><main><h1>Our shelter</h1>"
-                f"</main><script src='{self.widget_src}' defer></script>"
-            )
-            # A strict host page: no inline style, scripts and fetches only from the chat host.
-            chat = self.widget_src.rsplit("/", 1)[0]
-            response.headers["Content-Security-Policy"] = (
-                f"default-src 'self'; script-src {chat}; connect-src {chat}; style-src 'self'"
-            )
-        return response(environ, start_response)
-
-
-@pytest.fixture
-def neutral(app_config: dict[str, Any]) -> Iterator[NeutralSite]:
-    site = NeutralSite()
-    app_config["QUICK_EXIT_URL"] = site.url + "/weather"
-    yield site
-    site.server.shutdown()
 
 
 @pytest.fixture(params=list(SIZES))
@@ -79,17 +42,6 @@ def open_chat(page: Any, url: str) -> None:
 def send(page: Any, text: str) -> None:
     page.get_by_label("Your message").fill(text)
     page.keyboard.press("Enter")
-
-
-def messages(page: Any) -> Any:
-    return page.locator(".log li")
-
-
-def traces(page: Any) -> dict[str, Any]:
-    return page.evaluate(
-        "() => ({session: Object.keys(sessionStorage), local: Object.keys(localStorage),"
-        " cookie: document.cookie})"
-    )
 
 
 def token_of(page: Any) -> str:
@@ -123,15 +75,15 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
     assert page.locator(".log").get_attribute("aria-live") == "polite"
 
     send(page, "help")
-    expect(messages(page).last).to_contain_text(bot_reply(live_app, "help", "en"))
-    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page).last).to_contain_text(bot_reply(live_app, "help", "en"))
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
     send(page, "ayuda")
-    expect(messages(page).last).to_contain_text(bot_reply(live_app, "help", "es"))
+    expect(chat_lines(page).last).to_contain_text(bot_reply(live_app, "help", "es"))
     # The bot read Spanish: the widget (every label so far) and the page switch to it.
     box = page.get_by_label("Tu mensaje")
     expect(box).to_have_value("")
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    assert [m.split(":", 1)[0] for m in messages(page).all_inner_texts()] == [
+    assert [m.split(":", 1)[0] for m in chat_lines(page).all_inner_texts()] == [
         "Respuesta automática", "Tú", "Respuesta automática", "Tú", "Respuesta automática",
     ]
     token = token_of(page)
@@ -156,11 +108,11 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
 def test_operator_reply_appears_without_reload(neutral, live_server, page, redis_client):
     open_chat(page, live_server.url)
     send(page, "can I talk to a real person")
-    expect(messages(page)).to_have_count(3)
+    expect(chat_lines(page)).to_have_count(3)
     page.evaluate("window.__sameDocument = true")
     cid = f"web:{token_of(page)}"
     store.append_entry(redis_client, cid, store.Entry("out", "operator:ana", "Hi, I'm Ana."), 3600)
-    expect(messages(page).last).to_have_text("Advocate: Hi, I'm Ana.", timeout=10_000)
+    expect(chat_lines(page).last).to_have_text("Advocate: Hi, I'm Ana.", timeout=10_000)
     assert page.evaluate("window.__sameDocument") is True
     # Minimised, a new operator line shows as a count on the chat button.
     page.get_by_role("button", name="Minimise").click()
@@ -168,7 +120,7 @@ def test_operator_reply_appears_without_reload(neutral, live_server, page, redis
     expect(page.get_by_role("button", name="Chat with us 1 new")).to_be_visible(timeout=10_000)
     # A reload in the same tab brings the conversation back (sessionStorage), once.
     page.reload()
-    expect(messages(page)).to_have_count(5)
+    expect(chat_lines(page)).to_have_count(5)
 
 
 @pytest.mark.parametrize("how", ["button", "escape", "shift"])
@@ -176,7 +128,7 @@ def test_quick_exit_leaves_no_trace(neutral, live_server, page, redis_client, ho
     page.goto(neutral.url + "/before")
     open_chat(page, live_server.url)
     send(page, "he is going to hurt me")
-    expect(messages(page)).to_have_count(3)
+    expect(chat_lines(page)).to_have_count(3)
     cid = f"web:{token_of(page)}"
     before = page.evaluate("history.length")
 
@@ -210,7 +162,7 @@ def test_quick_exit_leaves_no_trace(neutral, live_server, page, redis_client, ho
     assert traces(page) == {"session": [], "local": [], "cookie": ""}
     assert page.context.cookies() == []
     expect(page.get_by_role("button", name="Chat with us")).to_be_visible()
-    assert messages(page).count() == 1  # only the greeting
+    assert chat_lines(page).count() == 1  # only the greeting
 
 
 def test_shift_sequence_expires_and_typing_does_not_count(neutral, live_server, page):
@@ -265,7 +217,7 @@ def test_embedded_on_another_site_with_one_tag(neutral, live_server, page, redis
     assert launcher.evaluate("b => getComputedStyle(b).position") == "fixed"  # styled under CSP
     launcher.click()
     send(page, "help")
-    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
     assert len(store.queue(redis_client)) == 1
     assert page.context.cookies() == []
     assert refused == []
@@ -300,19 +252,19 @@ def test_too_many_messages_shows_a_kind_note_and_keeps_the_text(
         box.fill(text)
         page.keyboard.press("Enter")
         expect(box).to_have_value("")
-    expect(messages(page)).to_have_count(5)
+    expect(chat_lines(page)).to_have_count(5)
     box.fill("please can someone call me tonight")
     page.keyboard.press("Enter")
     status = page.locator(".status")
     expect(status).to_contain_text(note)
     expect(box).to_have_value("please can someone call me tonight")  # nothing lost
-    expect(messages(page)).to_have_count(5)  # not shown as sent
+    expect(chat_lines(page)).to_have_count(5)  # not shown as sent
     assert len(store.transcript(redis_client, f"web:{token_of(page)}")) == 4
     # Danger over the limit is not stored either, but the emergency number is shown.
     box.fill("he is going to hurt me")
     page.keyboard.press("Enter")
-    expect(messages(page).last).to_contain_text("911")
-    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page).last).to_contain_text("911")
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
     expect(box).to_have_value("he is going to hurt me")
     expect(status).to_contain_text(note)
     assert len(store.transcript(redis_client, f"web:{token_of(page)}")) == 4

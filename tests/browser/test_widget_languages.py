@@ -11,21 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.widget.pages import LANGUAGES, STRINGS
-from tests.browser.test_console_browser import axe_violations
-from tests.browser.test_widget_browser import NeutralSite, messages, traces
-from tests.conftest import HOTLINE
+from tests.browser.helpers import PHONE, axe_violations, chat_lines, traces
+from tests.helpers import HOTLINE
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def neutral(app_config: dict[str, Any]) -> Iterator[NeutralSite]:
-    """The quick-exit target and a page of another site embedding the widget."""
-    site = NeutralSite()
-    app_config["QUICK_EXIT_URL"] = site.url + "/weather"
-    yield site
-    site.server.shutdown()
 
 
 def strings(lang: str) -> dict[str, Any]:
@@ -100,11 +89,11 @@ def test_arabic_is_right_to_left_with_an_arabic_quick_exit(neutral, live_server,
     # Numbers are isolated so "911" and the hotline read left to right inside Arabic text.
     expect(page.locator(".tip bdi")).to_have_text("911")
     send(page, "help")
-    expect(messages(page)).to_have_count(3)
-    expect(messages(page).last).to_contain_text(HOTLINE)
-    expect(messages(page).last.locator("bdi", has_text=HOTLINE).first).to_have_text(HOTLINE)
+    expect(chat_lines(page)).to_have_count(3)
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page).last.locator("bdi", has_text=HOTLINE).first).to_have_text(HOTLINE)
     # An English reply the bot gives by default does not undo the browser's language.
-    expect(messages(page).last.locator(".who")).to_have_text(t["bot"] + ": ")
+    expect(chat_lines(page).last.locator(".who")).to_have_text(t["bot"] + ": ")
     expect(host(page)).to_have_attribute("data-lang", "ar")
     page.screenshot(path=str(artifacts / "widget-ar.png"))
     assert axe_violations(page) == []
@@ -127,10 +116,10 @@ def test_chinese_and_haitian_creole_strings_show(neutral, live_server, phone, ar
     expect(page.get_by_role("button", name=t["min"])).to_be_visible()
     expect(page.get_by_role("button", name=t["send"])).to_be_visible()
     expect(page.get_by_label(t["lang"], exact=True)).to_have_value(lang)
-    expect(messages(page).first).to_have_text(f"{t['bot']}: {t['hello']}")
+    expect(chat_lines(page).first).to_have_text(f"{t['bot']}: {t['hello']}")
     send(page, "help")
-    expect(messages(page)).to_have_count(3)
-    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page)).to_have_count(3)
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
     page.screenshot(path=str(artifacts / f"widget-{lang}.png"))
     assert axe_violations(page) == []
     assert page.problems == []
@@ -150,7 +139,7 @@ def test_the_picker_changes_the_widget_and_the_page(neutral, live_server, phone)
     expect(page.get_by_role("button", name=zh["min"])).to_be_visible()
     expect(page.get_by_label(zh["label"], exact=True)).to_have_attribute("placeholder", zh["ph"])
     expect(page.locator(".tip")).to_have_text(zh["tip"].replace("{em}", "911"))
-    expect(messages(page).first).to_have_text(f"{zh['bot']}: {zh['hello']}")
+    expect(chat_lines(page).first).to_have_text(f"{zh['bot']}: {zh['hello']}")
     expect(page.locator("html")).to_have_attribute("lang", "zh")
     expect(page.locator("h1")).to_have_text(strings("zh")["page"]["title"])
     expect(page.locator(".note strong")).to_have_text(zh["exit"])  # the button's own name
@@ -165,7 +154,7 @@ def test_the_picker_changes_the_widget_and_the_page(neutral, live_server, phone)
     expect(host(page)).to_have_attribute("data-lang", "ar")
     expect(page.locator("html")).to_have_attribute("lang", "ar")
     send(page, "ayuda")
-    expect(messages(page)).to_have_count(3)
+    expect(chat_lines(page)).to_have_count(3)
     expect(host(page)).to_have_attribute("data-lang", "ar")
     assert page.problems == []
 
@@ -207,7 +196,7 @@ def test_without_its_language_table_the_widget_works_in_english(neutral, live_se
     assert direction(page, ".w") == "ltr"
     open_in(page, "en")
     send(page, "help")
-    expect(messages(page).last).to_contain_text(HOTLINE)
+    expect(chat_lines(page).last).to_contain_text(HOTLINE)
     page.get_by_role("button", name="Quick exit").click()
     page.wait_for_url(neutral.url + "/weather")
 
