@@ -46,14 +46,14 @@ def test_processes_racing_to_start_share_one_server(data_dir: Path):
 
 
 def test_app_without_redis_url_stores_in_the_embedded_server(data_dir: Path):
-    app = create_app(
-        {"TESTING": True, "REDIS_URL": "", "DATA_DIR": str(data_dir), "TWILIO_AUTH_TOKEN": "tok"}
-    )
+    # UPKEEP_SECONDS 0: no background thread, which would start the server again after the test
+    config = {"TESTING": True, "REDIS_URL": "", "DATA_DIR": str(data_dir), "UPKEEP_SECONDS": 0}
+    app = create_app({**config, "TWILIO_AUTH_TOKEN": "tok"})
     params = {"From": "+15550001111", "Body": "HELP"}
     headers = {"X-Twilio-Signature": sign("http://localhost/sms", params, token="tok")}
     assert app.test_client().post("/sms", data=params, headers=headers).status_code == 200
     client = redis.Redis.from_url(ensure_server(data_dir))
     assert client.llen("tl:log:{sms:+15550001111}") == 2
     # A second app (another worker) sees the same data.
-    other = create_app({"TESTING": True, "REDIS_URL": "", "DATA_DIR": str(data_dir)})
+    other = create_app(config)
     assert other.redis.llen("tl:log:{sms:+15550001111}") == 2
