@@ -424,7 +424,7 @@ def contact_history(ref: str) -> dict[str, Any] | None:
             "earlier": len(eps) - (1 if closed_now else 0), "elsewhere": elsewhere}
 
 
-def _label(choices: dict[str, str], key: str | None) -> str:
+def choice_label(choices: dict[str, str], key: str | None) -> str:
     """The wrap-up's wording for a stored key; the key itself if it is no longer a choice."""
     return choices.get(key, key) if key else ""
 
@@ -440,9 +440,9 @@ def episode_view(e: dict[str, Any], latest: bool) -> dict[str, Any]:
         "quick_exit": e.get("by") == "person",
         "ended": "the person left (quick exit)" if e.get("by") == "person"
                  else "closed by an operator",
-        "outcome": _label(annotate.OUTCOMES, e.get("outcome")),
-        "exploitation": _label(annotate.EXPLOITATION, e.get("exploitation")),
-        "minor": _label(annotate.MINOR, e.get("minor")),
+        "outcome": choice_label(annotate.OUTCOMES, e.get("outcome")),
+        "exploitation": choice_label(annotate.EXPLOITATION, e.get("exploitation")),
+        "minor": choice_label(annotate.MINOR, e.get("minor")),
         "reached_after": (reached - since) if since and reached else None,
         "latest": latest,
     }

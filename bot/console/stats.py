@@ -19,7 +19,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import login_required
 
 from bot import audit, history, store
-from bot.console import bp
+from bot.console import annotate, bp
 from bot.console import search as s
 from bot.console import views as v
 
@@ -167,11 +167,13 @@ def _closed(convs: list[dict[str, str]], since: float) -> dict[str, Any]:
             quick += e.get("by") == "person"
             if e.get("outcome"):
                 wrapped += 1
-                for counter, name in ((outcome, "outcome"), (exploitation, "exploitation"),
-                                      (minor, "minor")):
+                for counter, name, choices in (
+                    (outcome, "outcome", annotate.OUTCOMES),
+                    (exploitation, "exploitation", annotate.EXPLOITATION),
+                    (minor, "minor", annotate.MINOR),
+                ):
                     if e.get(name):
-                        key = s._label(name.upper() if name != "outcome" else "OUTCOMES",
-                                       e[name])
+                        key = s.choice_label(choices, e[name])
                         counter[key] = counter.get(key, 0) + 1
     return {"closed": closed, "quick_exits": quick, "wrapped": wrapped,
             "outcome": _ranked(outcome), "exploitation": _ranked(exploitation),
