@@ -43,8 +43,17 @@ def keyword_texts() -> list[str]:
     words = [k.word for k in Keywords().words.values()]
     out = set()
     for w in words:
-        out |= {w, w.upper(), w.title(), w + "!", w.upper() + ".", " " + w + " ", w + "?",
-                w + " please", w.upper() + " PLS"}
+        out |= {
+            w,
+            w.upper(),
+            w.title(),
+            w + "!",
+            w.upper() + ".",
+            " " + w + " ",
+            w + "?",
+            w + " please",
+            w.upper() + " PLS",
+        }
         if len(w) >= 4:
             out.add(w[0] + w[2] + w[1] + w[3:])  # a swapped pair
     return sorted(out)
@@ -70,18 +79,27 @@ def memory_of_workers() -> list[tuple[int, int, int]]:
 
     with tempfile.TemporaryDirectory() as tmp:
         valkey, url = start_valkey(Path(tmp))
-        env = {"REDIS_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC,
-               "DATA_DIR": tmp, "LOG_LEVEL": "WARNING"}
+        env = {
+            "REDIS_URL": url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "PUBLIC_URL": PUBLIC,
+            "DATA_DIR": tmp,
+            "LOG_LEVEL": "WARNING",
+        }
         server, port = start_gunicorn("app:app", env, Path(tmp) / "gunicorn.log")
         try:
             for n in range(40):
                 _one(port, signed_request(port, sms_params(n, 40)))
-            workers = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children")
-                       .read_text().split()]
+            workers = [
+                int(p)
+                for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            ]
             out = []
             for pid in workers:
-                fields = dict(line.split(":", 1) for line in
-                              Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:])
+                fields = dict(
+                    line.split(":", 1)
+                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+                )
                 out.append((pid, int(fields["Rss"].split()[0]), int(fields["Pss"].split()[0])))
             return out
         finally:
@@ -118,21 +136,33 @@ def main() -> None:
     share = statistics.mean(around) / statistics.mean(encoder_ms)
     print(f"load                  {load_ms:.0f} ms (encoder, head, keywords, language model)")
     print(f"free texts            {len(texts)} distinct, one core, one at a time")
-    print(f"  classify            {1000 / statistics.mean(classify_ms):6.1f} msgs/s  "
-          f"p50 {pct(classify_ms, .5):6.1f} ms  p99 {pct(classify_ms, .99):6.1f} ms")
-    print(f"  encoder alone       {1000 / statistics.mean(encoder_ms):6.1f} msgs/s  "
-          f"p50 {pct(encoder_ms, .5):6.1f} ms  p99 {pct(encoder_ms, .99):6.1f} ms")
-    print(f"  around the encoder  mean {statistics.mean(around):.2f} ms  "
-          f"p99 {pct(around, .99):.2f} ms  = {share:.1%} of the encoder's cost")
-    print(f"keywords              {len(keywords)} distinct, {len(keywords) / keyword_s:,.0f} "
-          f"msgs/s  ({keyword_s / len(keywords) * 1e6:.0f} us each)")
+    print(
+        f"  classify            {1000 / statistics.mean(classify_ms):6.1f} msgs/s  "
+        f"p50 {pct(classify_ms, 0.5):6.1f} ms  p99 {pct(classify_ms, 0.99):6.1f} ms"
+    )
+    print(
+        f"  encoder alone       {1000 / statistics.mean(encoder_ms):6.1f} msgs/s  "
+        f"p50 {pct(encoder_ms, 0.5):6.1f} ms  p99 {pct(encoder_ms, 0.99):6.1f} ms"
+    )
+    print(
+        f"  around the encoder  mean {statistics.mean(around):.2f} ms  "
+        f"p99 {pct(around, 0.99):.2f} ms  = {share:.1%} of the encoder's cost"
+    )
+    print(
+        f"keywords              {len(keywords)} distinct, {len(keywords) / keyword_s:,.0f} "
+        f"msgs/s  ({keyword_s / len(keywords) * 1e6:.0f} us each)"
+    )
     if os.environ.get("SKIP_MEMORY"):
         return
     for pid, rss, pss in memory_of_workers():
-        print(f"gunicorn worker {pid}: resident {rss / 1024:.0f} MB, "
-              f"proportional {pss / 1024:.0f} MB (shared pages split between processes)")
-    print(f"free_p99_ms={pct(classify_ms, .99):.1f} around_share={share:.3f} "
-          f"keywords_per_s={len(keywords) / keyword_s:.0f}")
+        print(
+            f"gunicorn worker {pid}: resident {rss / 1024:.0f} MB, "
+            f"proportional {pss / 1024:.0f} MB (shared pages split between processes)"
+        )
+    print(
+        f"free_p99_ms={pct(classify_ms, 0.99):.1f} around_share={share:.3f} "
+        f"keywords_per_s={len(keywords) / keyword_s:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 PUBLIC = "http://bench.invalid"
 # Headless Chromium as the browser tests start it (bench never imports tests/).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 
@@ -93,9 +100,23 @@ def start_valkey(directory: Path) -> tuple[subprocess.Popen, str]:
 
     port = free_port()
     process = subprocess.Popen(
-        [str(valkey_binary()), "--bind", "127.0.0.1", "--port", str(port), "--dir",
-         str(directory), "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(valkey_binary()),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_port(port, process, "valkey-server")
     return process, f"redis://127.0.0.1:{port}/0"
@@ -108,8 +129,11 @@ def start_gunicorn(app_spec: str, env: dict[str, str], log: Path) -> tuple[subpr
     command[-1] = app_spec
     port = free_port()
     process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **env, "PORT": str(port)},
-        stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        command,
+        cwd=ROOT,
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
     wait_port(port, process, f"gunicorn {app_spec}")
     return process, port
@@ -139,8 +163,10 @@ def signed_request(port: int, params: dict[str, str]) -> bytes:
 def sms_params(n: int, numbers: int, area: str = "555") -> dict[str, str]:
     """The n-th message: from one of `numbers` senders, a body from a realistic mix."""
     return {
-        "From": f"+1{area}{n % numbers:07d}", "To": "+15559990000",
-        "Body": BODIES[n % len(BODIES)], "MessageSid": f"SM{area}{n:029d}",
+        "From": f"+1{area}{n % numbers:07d}",
+        "To": "+15559990000",
+        "Body": BODIES[n % len(BODIES)],
+        "MessageSid": f"SM{area}{n:029d}",
         "AccountSid": "AC" + "0" * 32,
     }
 
@@ -253,8 +279,9 @@ class Run:
     stored: int
 
 
-def compare(requests: int, concurrency: int, numbers: int | None = None, warmup: int = 300,
-            rounds: int = 8) -> Run:
+def compare(
+    requests: int, concurrency: int, numbers: int | None = None, warmup: int = 300, rounds: int = 8
+) -> Run:
     """Bare Flask and the line, each under gunicorn as the Procfile runs it, one real Valkey.
 
     Both servers run at once and are measured in alternating rounds, so a neighbour's load on
@@ -265,8 +292,12 @@ def compare(requests: int, concurrency: int, numbers: int | None = None, warmup:
         tmpdir = Path(tmp)
         valkey, url = start_valkey(tmpdir)
         env = {
-            "REDIS_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-            "PUBLIC_URL": PUBLIC, "SECRET_KEY": "bench", "DATA_DIR": str(tmpdir / "data"),
+            "REDIS_URL": url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "PUBLIC_URL": PUBLIC,
+            "SECRET_KEY": "bench",
+            "DATA_DIR": str(tmpdir / "data"),
             "LOG_LEVEL": "WARNING",
         }
         log = tmpdir / "gunicorn.log"
@@ -277,8 +308,12 @@ def compare(requests: int, concurrency: int, numbers: int | None = None, warmup:
             results = {name: Result(name) for name in servers}
             for name, (_, port) in servers.items():
                 # warm-up from other numbers, so the measured ones are fresh conversations
-                hammer(name, port, [signed_request(port, sms_params(n, numbers, "666"))
-                                    for n in range(warmup)], concurrency)
+                hammer(
+                    name,
+                    port,
+                    [signed_request(port, sms_params(n, numbers, "666")) for n in range(warmup)],
+                    concurrency,
+                )
             indexes = list(range(requests))
             for k in range(rounds):
                 chunk = indexes[k::rounds]

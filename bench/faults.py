@@ -42,9 +42,16 @@ from bot.embedded import valkey_binary  # noqa: E402
 HOTLINE = "1-888-373-7888"
 LATE = 1.0  # seconds
 CANDIDATES = [
-    "HELP", "i need help", "my boss took my passport", "he is going to hurt me",
-    "where can i get help", "can someone help me please", "ayuda por favor",
-    "they make me work and dont pay me", "i cant leave the house", "is this the hotline",
+    "HELP",
+    "i need help",
+    "my boss took my passport",
+    "he is going to hurt me",
+    "where can i get help",
+    "can someone help me please",
+    "ayuda por favor",
+    "they make me work and dont pay me",
+    "i cant leave the house",
+    "is this the hotline",
 ]
 
 
@@ -62,9 +69,23 @@ class Valkey:
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [str(valkey_binary()), "--bind", "127.0.0.1", "--port", str(self.port), "--dir",
-             str(self.directory), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(valkey_binary()),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_port(self.port, self.process, "valkey-server")
 
@@ -93,9 +114,15 @@ def post(port: int, params: dict[str, str]) -> tuple[float, int, str]:
     started = time.perf_counter()
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        connection.request("POST", "/sms", body, {
-            "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature,
-        })
+        connection.request(
+            "POST",
+            "/sms",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            },
+        )
         response = connection.getresponse()
         data = response.read()
         connection.close()
@@ -110,12 +137,22 @@ def post(port: int, params: dict[str, str]) -> tuple[float, int, str]:
 
 
 def params(message: Sent) -> dict[str, str]:
-    return {"From": message.sender, "To": "+15559990000", "Body": message.body,
-            "MessageSid": message.sid, "AccountSid": "AC" + "0" * 32}
+    return {
+        "From": message.sender,
+        "To": "+15559990000",
+        "Body": message.body,
+        "MessageSid": message.sid,
+        "AccountSid": "AC" + "0" * 32,
+    }
 
 
-def stream(port: int, messages: list[Sent], seconds: float, retry_every: int,
-           events: list[tuple[float, Callable[[], None]]]) -> None:
+def stream(
+    port: int,
+    messages: list[Sent],
+    seconds: float,
+    retry_every: int,
+    events: list[tuple[float, Callable[[], None]]],
+) -> None:
     """Send `messages` evenly over `seconds`; every `retry_every`-th again with the same sid
     0.3 s later (as Twilio does after a slow or failed answer); run `events` at their times."""
     gap = seconds / len(messages)
@@ -128,9 +165,11 @@ def stream(port: int, messages: list[Sent], seconds: float, retry_every: int,
             time.sleep(max(0.0, started + n * gap - time.monotonic()))
             copies = 2 if retry_every and n % retry_every == 0 else 1
             for copy in range(copies):
+
                 def send(message: Sent = message, delay: float = 0.3 * copy) -> None:
                     time.sleep(delay)
                     message.answers.append(post(port, params(message)))
+
                 pool.submit(send)
     for timer in timers:
         timer.join()
@@ -161,8 +200,11 @@ def count(r: redis.Redis, messages: list[Sent]) -> tuple[int, int, int]:
     lost = late = duplicated = 0
     for m in messages:
         answered = [a for a in m.answers if a[1] == 200]
-        late += sum(1 for latency, status, text in m.answers
-                    if latency > LATE or status != 200 or HOTLINE not in text)
+        late += sum(
+            1
+            for latency, status, text in m.answers
+            if latency > LATE or status != 200 or HOTLINE not in text
+        )
         if answered and stored[(m.sender, m.body)] == 0:
             lost += 1
         duplicated += stored[(m.sender, m.body)] > 1
@@ -177,13 +219,22 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="faults-"))
     valkey = Valkey(work / "valkey")
     valkey.start()
-    env = {"REDIS_URL": valkey.url, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC,
-           "SECRET_KEY": "bench", "DATA_DIR": str(work / "data"), "UPKEEP_SECONDS": "1"}
+    env = {
+        "REDIS_URL": valkey.url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_URL": PUBLIC,
+        "SECRET_KEY": "bench",
+        "DATA_DIR": str(work / "data"),
+        "UPKEEP_SECONDS": "1",
+    }
     server, port = start_gunicorn("app:app", env, work / "gunicorn.log")
     r = redis.Redis.from_url(valkey.url)
     try:
-        bodies = [b for b in CANDIDATES
-                  if HOTLINE in post(port, params(Sent(f"{b} (0)", "+15550000000", "SMx")))[2]]
+        bodies = [
+            b
+            for b in CANDIDATES
+            if HOTLINE in post(port, params(Sent(f"{b} (0)", "+15550000000", "SMx")))[2]
+        ]
         total = [0, 0, 0]
         n = int(args.rate * args.seconds)
         s = args.seconds
@@ -194,8 +245,11 @@ def main() -> int:
         ]
         for number, (name, retry_every, events) in enumerate(scenarios, 1):
             messages = [
-                Sent(f"{bodies[i % len(bodies)]} ({number}.{i})", f"+1555{number}{i % 97:06d}",
-                     f"SM{number}{i:031d}")
+                Sent(
+                    f"{bodies[i % len(bodies)]} ({number}.{i})",
+                    f"+1555{number}{i % 97:06d}",
+                    f"SM{number}{i:031d}",
+                )
                 for i in range(n)
             ]
             stream(port, messages, s, retry_every, events)
@@ -203,10 +257,12 @@ def main() -> int:
             lost, late, duplicated = count(r, messages)
             total = [total[0] + lost, total[1] + late, total[2] + duplicated]
             latencies = sorted(a[0] for m in messages for a in m.answers)
-            print(f"{name:<28} {len(messages)} messages, "
-                  f"{sum(len(m.answers) for m in messages)} requests, "
-                  f"max reply {latencies[-1] * 1000:.0f} ms, settled={settled}: "
-                  f"lost={lost} late={late} duplicated={duplicated}")
+            print(
+                f"{name:<28} {len(messages)} messages, "
+                f"{sum(len(m.answers) for m in messages)} requests, "
+                f"max reply {latencies[-1] * 1000:.0f} ms, settled={settled}: "
+                f"lost={lost} late={late} duplicated={duplicated}"
+            )
     finally:
         stop(server)
         if valkey.process and valkey.process.poll() is None:

@@ -70,10 +70,14 @@ def main(runs: int) -> int:
     valkey, redis_url = start_valkey(tmp)
     server = None
     try:
-        app = create_app({
-            "REDIS_URL": redis_url, "SECRET_KEY": "bench", "DATA_DIR": str(tmp / "data"),
-            "QUICK_EXIT_URL": "http://127.0.0.1:9/neutral",
-        })
+        app = create_app(
+            {
+                "REDIS_URL": redis_url,
+                "SECRET_KEY": "bench",
+                "DATA_DIR": str(tmp / "data"),
+                "QUICK_EXIT_URL": "http://127.0.0.1:9/neutral",
+            }
+        )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_port}"
@@ -81,21 +85,27 @@ def main(runs: int) -> int:
         source = app.test_client().get("/widget.js").data
         packed = len(gzip.compress(source, 9))
         verdict = "within" if packed <= BUDGET else "OVER"
-        print(f"widget.js (JS + CSS): {len(source):,} bytes, {packed:,} bytes gzipped "
-              f"(-9), {verdict} the {BUDGET:,}-byte budget")
+        print(
+            f"widget.js (JS + CSS): {len(source):,} bytes, {packed:,} bytes gzipped "
+            f"(-9), {verdict} the {BUDGET:,}-byte budget"
+        )
         tables = {
             lang: len(gzip.compress(app.test_client().get(f"/widget/strings/{lang}.json").data, 9))
-            for lang in LANGUAGES if lang != "en"
+            for lang in LANGUAGES
+            if lang != "en"
         }
         biggest = max(tables, key=tables.__getitem__)
-        print(f"one language table, fetched when wanted: {min(tables.values()):,} to "
-              f"{tables[biggest]:,} bytes gzipped ({biggest}), {len(tables)} languages")
+        print(
+            f"one language table, fetched when wanted: {min(tables.values()):,} to "
+            f"{tables[biggest]:,} bytes gzipped ({biggest}), {len(tables)} languages"
+        )
 
         ready, arabic, first, second = [], [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                headless=True, args=CHROMIUM_ARGS,
+                headless=True,
+                args=CHROMIUM_ARGS,
             )
             for _ in range(runs):
                 context = browser.new_context(viewport={"width": 360, "height": 740})

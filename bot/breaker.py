@@ -66,8 +66,9 @@ class Circuit:
             self.failures += 1
             self.open_until = time.monotonic() + self.cooldown
         if self.failures == 1:
-            log.error("Redis unavailable (%s): failing fast for %.1f s", type(exc).__name__,
-                      self.cooldown)
+            log.error(
+                "Redis unavailable (%s): failing fast for %.1f s", type(exc).__name__, self.cooldown
+            )
         if self.on_open:
             self.on_open()
 

@@ -122,5 +122,6 @@ class Config:
 
 def retention_seconds(config: Any) -> int:
     """How long a conversation is kept after its last message (RETENTION_DAYS), in seconds."""
-    return int(config["RETENTION_DAYS"] if isinstance(config, dict) else config.RETENTION_DAYS) \
-        * 86400
+    return (
+        int(config["RETENTION_DAYS"] if isinstance(config, dict) else config.RETENTION_DAYS) * 86400
+    )

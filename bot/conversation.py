@@ -75,7 +75,13 @@ class TriageLine:
         cid = f"{channel}:{address}"
         try:
             return self._receive(
-                channel, address, cid, body, now or time.time(), language_hint, message_id,
+                channel,
+                address,
+                cid,
+                body,
+                now or time.time(),
+                language_hint,
+                message_id,
                 media or [],
             )
         except Exception:
@@ -108,20 +114,32 @@ class TriageLine:
         state, sent, storage_ok = self._read_state(cid, now)
         reading = self._classify(body, state.language or hint)
         keyword = optout.keyword(body) if channel in TWILIO_CHANNELS else None
-        decision = decide(state, reading, keyword=keyword, body=body, has_media=bool(media),
-                          emergency_keys=emergency_keys(replies))
+        decision = decide(
+            state,
+            reading,
+            keyword=keyword,
+            body=body,
+            has_media=bool(media),
+            emergency_keys=emergency_keys(replies),
+        )
         key = decision.reply_key
         if key and not flood.may_reply(self.redis, cid, sent, body, decision.intent, now):
             key = None  # a flood: stored and flagged, answered at most once a minute
         reply, interpreter = self._word(key, decision.reply_language, state, body, channel)
 
-        meta: dict[str, Any] = {"confidence": round(reading.confidence, 3),
-                                "matched": reading.matched,
-                                "top": [list(t) for t in reading.top]}
-        meta |= ({"doubt": True} if reading.doubt else {}) \
-            | ({"flood": sent} if sent > flood.LIMIT else {}) | ({"media": media} if media else {})
-        inbound = store.Entry("in", "person", body, now, decision.intent, reading.priority,
-                              reading.language, meta)
+        meta: dict[str, Any] = {
+            "confidence": round(reading.confidence, 3),
+            "matched": reading.matched,
+            "top": [list(t) for t in reading.top],
+        }
+        meta |= (
+            ({"doubt": True} if reading.doubt else {})
+            | ({"flood": sent} if sent > flood.LIMIT else {})
+            | ({"media": media} if media else {})
+        )
+        inbound = store.Entry(
+            "in", "person", body, now, decision.intent, reading.priority, reading.language, meta
+        )
         outbound = store.Entry("out", "bot", reply, now, decision.intent) if reply else None
         turn = {
             "id": message_id,
@@ -138,8 +156,9 @@ class TriageLine:
             "interpreter_offered": bool(interpreter and reply),
         }
         stored = self.keep(turn, state if storage_ok else None)
-        return Outcome(reply, decision.intent, decision.priority, decision.reply_language,
-                       stored, cid)
+        return Outcome(
+            reply, decision.intent, decision.priority, decision.reply_language, stored, cid
+        )
 
     def _read_state(self, cid: str, now: float) -> tuple[store.State, int, bool]:
         """The conversation's state, its messages in the flood window, and whether Redis
@@ -157,8 +176,14 @@ class TriageLine:
             # the encoder or the head could not load: store the message, queue it for a person,
             # and answer with the hotline (and the emergency number first if it reads as danger)
             log.error("classifier unavailable; queueing for a person: %s", self.content.errors)
-            return Classification("unknown", "high", conversation_language or "en", 0.0,
-                                  "no classifier", doubt=looks_dangerous(body))
+            return Classification(
+                "unknown",
+                "high",
+                conversation_language or "en",
+                0.0,
+                "no classifier",
+                doubt=looks_dangerous(body),
+            )
         return classifier.classify(body, conversation_language=conversation_language)
 
     def _word(

@@ -52,8 +52,10 @@ def _read(path: Path, schema: Schema | None) -> tuple[Any, list[DataError]]:
     loader = _LOADER(text)
     try:
         node = loader.get_single_node()
-        problems = sorted(duplicate_keys(node) + (validate(node, schema) if schema else []),
-                          key=lambda problem: problem[0])
+        problems = sorted(
+            duplicate_keys(node) + (validate(node, schema) if schema else []),
+            key=lambda problem: problem[0],
+        )
         data = None
         if not problems and node is not None:
             data = loader.construct_document(node)
@@ -108,8 +110,13 @@ def duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
                 line = key.start_mark.line + 1
                 if (key.tag, key.value) in first:
                     inside = f" in {where}" if where else ""
-                    problems.append((line, f"duplicate key {key.value!r}{inside} (first on line "
-                                           f"{first[key.tag, key.value]})"))
+                    problems.append(
+                        (
+                            line,
+                            f"duplicate key {key.value!r}{inside} (first on line "
+                            f"{first[key.tag, key.value]})",
+                        )
+                    )
                 else:
                     first[key.tag, key.value] = line
                 stack.append((value, f"{where}.{key.value}" if where else str(key.value)))

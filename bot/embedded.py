@@ -64,8 +64,10 @@ def _why_it_stopped(data_dir: Path) -> str:
     except OSError:
         tail = ""
     if "bad file format" in tail or "corrupt" in tail or "unexpected end of file" in tail:
-        return ("embedded Valkey did not start: its append-only file is damaged "
-                "(see valkey.log in DATA_DIR; docs: valkey-check-aof --fix)")
+        return (
+            "embedded Valkey did not start: its append-only file is damaged "
+            "(see valkey.log in DATA_DIR; docs: valkey-check-aof --fix)"
+        )
     if "permission denied" in tail or "read-only" in tail:
         return "embedded Valkey did not start: DATA_DIR is not writable"
     return "embedded Valkey did not start (see valkey.log in DATA_DIR)"

@@ -51,9 +51,18 @@ def evaluate_examples(examples: list[Example]) -> dict:
         caught_with_doubt += is_crit and (said_crit or res.doubt)
         if gold != got:
             severity = 3 if is_crit and not res.doubt else 2 if is_crit or said_crit else 1
-            misses.append({"id": ex.id, "text": ex.text, "expected": gold, "got": got,
-                           "language": ex.language, "doubt": res.doubt,
-                           "top": res.top, "severity": severity})
+            misses.append(
+                {
+                    "id": ex.id,
+                    "text": ex.text,
+                    "expected": gold,
+                    "got": got,
+                    "language": ex.language,
+                    "doubt": res.doubt,
+                    "top": res.top,
+                    "severity": severity,
+                }
+            )
     per_intent = {}
     for intent in intents:
         hit = pairs[(intent, intent)]
@@ -76,8 +85,11 @@ def evaluate_examples(examples: list[Example]) -> dict:
         "critical_recall_with_doubt": _ratio(caught_with_doubt, tp + fn),
         "critical_precision": _ratio(tp, tp + fp),
         "per_intent": per_intent,
-        "confusion": {g: {p: c for (g2, p), c in pairs.items() if g2 == g and p != g}
-                      for g in intents if any(g2 == g and p != g for g2, p in pairs)},
+        "confusion": {
+            g: {p: c for (g2, p), c in pairs.items() if g2 == g and p != g}
+            for g in intents
+            if any(g2 == g and p != g for g2, p in pairs)
+        },
         "worst_misses": misses[:25],
         "misses": len(misses),
     }
@@ -88,8 +100,9 @@ def noise_examples(examples: list[Example]) -> dict:
     results = classify_examples(examples)
     crit = contract().critical
     counts = Counter(r.intent for r in results)
-    flagged = [(ex.text, r.intent) for ex, r in zip(examples, results, strict=True)
-               if r.intent in crit]
+    flagged = [
+        (ex.text, r.intent) for ex, r in zip(examples, results, strict=True) if r.intent in crit
+    ]
     n = len(examples)
     return {
         "messages": n,
@@ -105,53 +118,72 @@ def read_examples(path: Path) -> list[Example]:
     """A JSONL file, or the SMS Spam Collection's TSV (label, tab, text) as `unknown` texts."""
     if path.suffix == ".tsv":
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
-        return [Example(line.split("\t", 1)[1], "unknown", "en", f"{path}:{i}")
-                for i, line in enumerate(lines, 2) if "\t" in line]
+        return [
+            Example(line.split("\t", 1)[1], "unknown", "en", f"{path}:{i}")
+            for i, line in enumerate(lines, 2)
+            if "\t" in line
+        ]
     return list(read_jsonl(path))
 
 
 def default_sets() -> tuple[list[Path], list[Path]]:
     """The project's untuned labelled sets and its noise sets."""
-    return (sorted((EVAL_DIR / "untuned").glob("*.jsonl")),
-            sorted((EVAL_DIR / "noise").glob("*.jsonl")))
+    return (
+        sorted((EVAL_DIR / "untuned").glob("*.jsonl")),
+        sorted((EVAL_DIR / "noise").glob("*.jsonl")),
+    )
 
 
 def render_set(name: str, ev: dict) -> str:
     """One labelled set's report as text."""
-    out = [f"== {name}",
-           f"messages              {ev['messages']}",
-           f"intent accuracy       {ev['intent_accuracy']:.3f}   "
-           f"(en/es/fr {ev['intent_accuracy_by_language']['en/es/fr']:.3f}, "
-           f"other languages {ev['intent_accuracy_by_language']['other']:.3f})",
-           f"language accuracy     {ev['language_accuracy']:.3f}",
-           f"critical recall       {ev['critical_recall']:.3f}   "
-           f"(with the doubt band {ev['critical_recall_with_doubt']:.3f})",
-           f"critical precision    {ev['critical_precision']:.3f}", "",
-           f"{'intent':<16}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}"]
+    out = [
+        f"== {name}",
+        f"messages              {ev['messages']}",
+        f"intent accuracy       {ev['intent_accuracy']:.3f}   "
+        f"(en/es/fr {ev['intent_accuracy_by_language']['en/es/fr']:.3f}, "
+        f"other languages {ev['intent_accuracy_by_language']['other']:.3f})",
+        f"language accuracy     {ev['language_accuracy']:.3f}",
+        f"critical recall       {ev['critical_recall']:.3f}   "
+        f"(with the doubt band {ev['critical_recall_with_doubt']:.3f})",
+        f"critical precision    {ev['critical_precision']:.3f}",
+        "",
+        f"{'intent':<16}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}",
+    ]
     for intent, m in ev["per_intent"].items():
         if m["support"] or m["precision"]:
-            out.append(f"{intent:<16}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}"
-                       f"{m['support']:>6}")
+            out.append(
+                f"{intent:<16}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}"
+                f"{m['support']:>6}"
+            )
     out += ["", "confusion (expected -> got: count)"]
     for gold, row in ev["confusion"].items():
-        out.append(f"  {gold:<16}" + ", ".join(
-            f"{p}:{c}" for p, c in sorted(row.items(), key=lambda kv: -kv[1])))
-    out += ["", f"worst misses ({len(ev['worst_misses'])} of {ev['misses']}; "
-                "missed critical first, then false alarms)"]
+        out.append(
+            f"  {gold:<16}"
+            + ", ".join(f"{p}:{c}" for p, c in sorted(row.items(), key=lambda kv: -kv[1]))
+        )
+    out += [
+        "",
+        f"worst misses ({len(ev['worst_misses'])} of {ev['misses']}; "
+        "missed critical first, then false alarms)",
+    ]
     for m in ev["worst_misses"]:
         top = " ".join(f"{i}:{p:.2f}" for i, p in m["top"])
         flag = " [doubt]" if m["doubt"] else ""
-        out.append(f"  {m['id']} ({m['language']}) {m['expected']} -> {m['got']}{flag} "
-                   f"[{top}]: {m['text'][:70]}")
+        out.append(
+            f"  {m['id']} ({m['language']}) {m['expected']} -> {m['got']}{flag} "
+            f"[{top}]: {m['text'][:70]}"
+        )
     return "\n".join(out)
 
 
 def render_noise(name: str, nz: dict) -> str:
     """One noise set's report as text."""
-    out = [f"== {name} (everyday texts)",
-           f"messages              {nz['messages']}",
-           f"flagged critical      {nz['critical']}   ({nz['critical_per_1000']} per 1,000)",
-           f"in the doubt band     {nz['doubt']}",
-           f"help/report/talk      {nz['help_report_talk']}"]
+    out = [
+        f"== {name} (everyday texts)",
+        f"messages              {nz['messages']}",
+        f"flagged critical      {nz['critical']}   ({nz['critical_per_1000']} per 1,000)",
+        f"in the doubt band     {nz['doubt']}",
+        f"help/report/talk      {nz['help_report_talk']}",
+    ]
     out += [f"  {line}" for line in nz["flagged_examples"]]
     return "\n".join(out)

@@ -84,7 +84,14 @@ def may_reply(r: store.Client, cid: str, count: int, body: str, intent: str, now
         log.exception("flood gate unavailable for a conversation; answering")
         return True
     if opened:  # once per GAP, not once per message of a flood
-        log.warning("flood: a conversation repeats itself or passed %d messages in %d s; "
-                    "throttling", CEILING, WINDOW)
-    return (bool(opened) or intent in ALWAYS or optout.keyword(body) in {"stop", "start"}
-            or looks_dangerous(body))
+        log.warning(
+            "flood: a conversation repeats itself or passed %d messages in %d s; throttling",
+            CEILING,
+            WINDOW,
+        )
+    return (
+        bool(opened)
+        or intent in ALWAYS
+        or optout.keyword(body) in {"stop", "start"}
+        or looks_dangerous(body)
+    )

@@ -35,8 +35,9 @@ def healthz() -> ResponseReturnValue:
         reasons["data"] = "a data file failed to load (see the log); the last good one is used"
     if reasons:
         body["reason"] = "; ".join(reasons.values())
-    ok = body["redis"] == "ok" and body["classifier"] == "ok" and not body["journal"] and \
-        not reasons
+    ok = (
+        body["redis"] == "ok" and body["classifier"] == "ok" and not body["journal"] and not reasons
+    )
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if ok else 503

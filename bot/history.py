@@ -122,13 +122,19 @@ def on_turn(
         counts["new"] = 1
         pipe.hdel(conv, "ended_by")
         own = inbound.priority or "low"
-        if (state.peak_priority in store.URGENT and priority == "high"
-                and store.PRIORITY_RANK.get(own, 3) > store.PRIORITY_RANK["high"]):
+        if (
+            state.peak_priority in store.URGENT
+            and priority == "high"
+            and store.PRIORITY_RANK.get(own, 3) > store.PRIORITY_RANK["high"]
+        ):
             # raised by bot/conversation.py because an earlier episode was critical or high:
             # the queue's "why" says so (bot/console/views.py priority_reason)
             why = json.loads(store.priority_reason(inbound, priority))
-            pipe.hset(conv, "priority_reason", json.dumps(why | {"earlier": state.peak_priority},
-                                                          ensure_ascii=False))
+            pipe.hset(
+                conv,
+                "priority_reason",
+                json.dumps(why | {"earlier": state.peak_priority}, ensure_ascii=False),
+            )
     if priority == "critical" and (reopened or not state.critical_since):
         pipe.hset(conv, "critical_since", repr(now))
         pipe.zadd(CRITICAL, {cid: now})
@@ -142,8 +148,9 @@ def close(r: store.Client, cid: str, ended_by: str, now: float | None = None) ->
     """Close an open conversation and keep the episode that ends (see the module's text);
     False when it was not open."""
     now = time.time() if now is None else now
-    done = r.eval(_CLOSE, 1, store.conv_key(cid), repr(now), ended_by, EPISODES_KEPT,
-                  *store.PRIORITY_RANK)
+    done = r.eval(
+        _CLOSE, 1, store.conv_key(cid), repr(now), ended_by, EPISODES_KEPT, *store.PRIORITY_RANK
+    )
     if done:
         r.zadd(CLOSED, {cid: now})
     return bool(done)
@@ -198,7 +205,7 @@ def to_float(value: Any) -> float | None:
 def intents_seen(conv: dict[str, str]) -> dict[str, int]:
     """How many of the person's messages were read as each intent."""
     return {
-        k[len(INTENT_FIELD):]: int(v)
+        k[len(INTENT_FIELD) :]: int(v)
         for k, v in conv.items()
         if k.startswith(INTENT_FIELD) and str(v).isdigit()
     }

@@ -59,5 +59,7 @@ def configure(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = hosts
     app.wsgi_app = HealthFromAnyHost(app.wsgi_app, hosts)  # type: ignore[method-assign]
     if hosts == list(LOOPBACK) and not app.config.get("TESTING"):
-        log.warning("neither PUBLIC_URL nor TRUSTED_HOSTS is set: only requests for localhost "
-                    "and 127.0.0.1 are answered (others get 400)")
+        log.warning(
+            "neither PUBLIC_URL nor TRUSTED_HOSTS is set: only requests for localhost "
+            "and 127.0.0.1 are answered (others get 400)"
+        )

@@ -28,8 +28,17 @@ TWILIO_ORIGIN = "https://api.twilio.com"
 PENDING = "pending"
 # Later statuses win: a late "sent" never overwrites "delivered" (callbacks come in any order).
 STATUS_RANK = {
-    "accepted": 0, "scheduled": 0, "queued": 1, "sending": 2, "sent": 3,
-    "receiving": 3, "received": 4, "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5,
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "receiving": 3,
+    "received": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
 }
 # KEYS[1] status hash, KEYS[2] the conversation hash (same slot); ARGV: sid, status, rank, ttl,
 # known ("1": only a message recorded at its send). Only moves a message's status forward; the
@@ -70,7 +79,7 @@ class _BaseSwap(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if self.base and url.startswith(TWILIO_ORIGIN):
-            url = self.base + url[len(TWILIO_ORIGIN):]
+            url = self.base + url[len(TWILIO_ORIGIN) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -132,8 +141,10 @@ class Outbound:
         whatsapp = cid.startswith("whatsapp:")
         sender = self.whatsapp_from if whatsapp else self.from_
         if not (self.client.username and self.client.password and sender):
-            raise OutboundError("Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM"
-                                + ("/WHATSAPP_FROM)" if whatsapp else ")"))
+            raise OutboundError(
+                "Twilio is not configured (TWILIO_ACCOUNT_SID/AUTH_TOKEN/FROM"
+                + ("/WHATSAPP_FROM)" if whatsapp else ")")
+            )
         if template and not self.whatsapp_template:
             raise OutboundError("no WhatsApp template is configured (TWILIO_WHATSAPP_TEMPLATE_SID)")
         if whatsapp:
@@ -193,8 +204,15 @@ class Outbound:
         `known`: only for a message whose send was recorded (Twilio's reports)."""
         rank = STATUS_RANK.get(status, 0)
         changed = self.redis.eval(
-            _SET_STATUS, 2, status_key(cid), store.conv_key(cid), sid, status, rank,
-            self.retention_seconds, "1" if known else "0",
+            _SET_STATUS,
+            2,
+            status_key(cid),
+            store.conv_key(cid),
+            sid,
+            status,
+            rank,
+            self.retention_seconds,
+            "1" if known else "0",
         )
         if changed:
             store.touch(self.redis, cid)

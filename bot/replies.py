@@ -41,8 +41,11 @@ def load_responses(directory: Path) -> Replies:
         doc = load_file(path, reply_file())
         lang = str(doc.get("language") or path.stem)
         if lang in replies:
-            raise DataError(path, f"language {lang} has replies in {read_from[lang].name} too",
-                            line_of(path, "language:"))
+            raise DataError(
+                path,
+                f"language {lang} has replies in {read_from[lang].name} too",
+                line_of(path, "language:"),
+            )
         replies[lang] = {str(k): " ".join(v.split()) for k, v in doc["replies"].items()}
         read_from[lang] = path
     if "en" not in replies:

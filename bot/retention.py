@@ -110,8 +110,11 @@ def erase(r: store.Client, cid: str) -> int:
     pipe = r.pipeline(transaction=False)
     for ref in refs:
         pipe.get(ref)
-    doomed += [ref for ref, value in zip(refs, pipe.execute(), strict=True)
-               if value is not None and _text(value) == cid]
+    doomed += [
+        ref
+        for ref, value in zip(refs, pipe.execute(), strict=True)
+        if value is not None and _text(value) == cid
+    ]
     pipe = r.pipeline(transaction=False)
     for key in doomed:
         pipe.delete(key)  # one key per command: a cluster spreads references over slots
@@ -152,8 +155,7 @@ def rewrite_aof(r: store.Client) -> None:
             else:
                 log.warning("append-only file not rewritten after an erase: %s", exc)
         except Exception as exc:
-            log.warning("append-only file not rewritten after an erase (%s)",
-                        type(exc).__name__)
+            log.warning("append-only file not rewritten after an erase (%s)", type(exc).__name__)
 
 
 def _rewrite_later(node: Any, deadline: float = 600.0) -> None:
@@ -170,8 +172,7 @@ def _rewrite_later(node: Any, deadline: float = 600.0) -> None:
                 log.warning("append-only file not rewritten after an erase: %s", exc)
                 return
         except Exception as exc:
-            log.warning("append-only file not rewritten after an erase (%s)",
-                        type(exc).__name__)
+            log.warning("append-only file not rewritten after an erase (%s)", type(exc).__name__)
             return
 
 
@@ -198,8 +199,15 @@ def _align(r: store.Client, groups: dict[str, list[str]], retention_seconds: int
     pipe = r.pipeline(transaction=False)
     for cid, keys in groups.items():
         # execute_command: redis-py's cluster pipeline blocks `eval`, yet routes EVAL by its keys
-        pipe.execute_command("EVAL", _ALIGN, 1 + len(keys), store.conv_key(cid), *keys,
-                             retention_seconds * 1000, LONG_LIVED_MS)
+        pipe.execute_command(
+            "EVAL",
+            _ALIGN,
+            1 + len(keys),
+            store.conv_key(cid),
+            *keys,
+            retention_seconds * 1000,
+            LONG_LIVED_MS,
+        )
     return sum(int(n) for n in pipe.execute())
 
 
@@ -213,12 +221,13 @@ def sweep_indexes(r: store.Client) -> int:
         members = [(_text(m), s) for m, s in r.zrange(index, 0, -1, withscores=True)]
         members = [(m, s) for m, s in members if re.fullmatch(_CID, m)]
         for start in range(0, len(members), SCAN_COUNT):
-            batch = members[start:start + SCAN_COUNT]
+            batch = members[start : start + SCAN_COUNT]
             pipe = r.pipeline(transaction=False)
             for cid, _ in batch:
                 pipe.exists(store.conv_key(cid))
-            gone = [(m, s) for (m, s), alive in zip(batch, pipe.execute(), strict=True)
-                    if not alive]
+            gone = [
+                (m, s) for (m, s), alive in zip(batch, pipe.execute(), strict=True) if not alive
+            ]
             if not gone:
                 continue
             pipe = r.pipeline(transaction=False)
@@ -232,7 +241,7 @@ def _sweep_refs(r: store.Client) -> int:
     refs = list(scan(r, REF_PATTERN, "string"))
     removed = 0
     for start in range(0, len(refs), SCAN_COUNT):
-        batch = refs[start:start + SCAN_COUNT]
+        batch = refs[start : start + SCAN_COUNT]
         pipe = r.pipeline(transaction=False)
         for ref in batch:
             pipe.get(ref)
@@ -240,8 +249,11 @@ def _sweep_refs(r: store.Client) -> int:
         pipe = r.pipeline(transaction=False)
         for cid in cids:
             pipe.exists(store.conv_key(cid or ""))
-        gone = [ref for ref, cid, alive in zip(batch, cids, pipe.execute(), strict=True)
-                if cid and not alive]
+        gone = [
+            ref
+            for ref, cid, alive in zip(batch, cids, pipe.execute(), strict=True)
+            if cid and not alive
+        ]
         if gone:
             pipe = r.pipeline(transaction=False)
             for ref in gone:

@@ -87,7 +87,7 @@ def sender_and_channel(raw: str) -> tuple[str, str]:
     ("sms", the number): WhatsApp is a channel of its own, with its own conversation."""
     raw = raw.strip() or "unknown"
     if raw.lower().startswith(WHATSAPP_PREFIX):
-        return "whatsapp", raw[len(WHATSAPP_PREFIX):]
+        return "whatsapp", raw[len(WHATSAPP_PREFIX) :]
     return "sms", raw
 
 
@@ -97,8 +97,10 @@ def media_of(form: Any) -> list[dict[str, str]]:
         count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
     except ValueError:
         count = 0
-    items = ({"type": form.get(f"MediaContentType{i}", ""), "url": form.get(f"MediaUrl{i}", "")}
-             for i in range(count))
+    items = (
+        {"type": form.get(f"MediaContentType{i}", ""), "url": form.get(f"MediaUrl{i}", "")}
+        for i in range(count)
+    )
     return [item for item in items if item["url"]]
 
 

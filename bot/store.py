@@ -239,8 +239,15 @@ def record_turn(
         pipe.set(key, value, ex=MESSAGE_SEEN_SECONDS)
     from bot import history  # search index, critical episodes, shift counters
 
-    history.on_turn(pipe, state, channel=channel, language=language, inbound=inbound,
-                    priority=priority, reopened=reopened)
+    history.on_turn(
+        pipe,
+        state,
+        channel=channel,
+        language=language,
+        inbound=inbound,
+        priority=priority,
+        reopened=reopened,
+    )
     pipe.incr(VERSION)
     pipe.execute()
 
@@ -249,17 +256,20 @@ def priority_reason(inbound: Entry, priority: str) -> str:
     """Why a turn gave the conversation its priority (JSON, the hash field `priority_reason`):
     the message, its intent, how the classifier read it and its confidence."""
     meta = inbound.meta or {}
-    return json.dumps({
-        "priority": priority,
-        "text": inbound.text[:160],
-        "intent": inbound.intent or "",
-        "confidence": meta.get("confidence"),
-        "matched": meta.get("matched") or "",
-        "media": bool(meta.get("media")),
-        "doubt": bool(meta.get("doubt")),  # close to critical: the priority was raised
-        "top": (meta.get("top") or [None])[0],  # the likeliest reading, [intent, probability]
-        "ts": inbound.ts,
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "priority": priority,
+            "text": inbound.text[:160],
+            "intent": inbound.intent or "",
+            "confidence": meta.get("confidence"),
+            "matched": meta.get("matched") or "",
+            "media": bool(meta.get("media")),
+            "doubt": bool(meta.get("doubt")),  # close to critical: the priority was raised
+            "top": (meta.get("top") or [None])[0],  # the likeliest reading, [intent, probability]
+            "ts": inbound.ts,
+        },
+        ensure_ascii=False,
+    )
 
 
 def append_entry(r: Client, cid: str, entry: Entry, retention_seconds: int) -> None:

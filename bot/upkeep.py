@@ -94,8 +94,9 @@ def answer_held_alerts(line: Any, outbound: Any) -> Callable[[], None]:
             since = float(conv.get("alert") or 0)
             if not conv or not since:
                 continue
-            if any(e.sender.startswith("operator:") and e.ts >= since
-                   for e in store.transcript(r, cid)):
+            if any(
+                e.sender.startswith("operator:") and e.ts >= since for e in store.transcript(r, cid)
+            ):
                 store.clear_alert(r, cid)
                 continue
             send_alert_reply(line, outbound, cid, conv, since)
@@ -115,13 +116,16 @@ def send_alert_reply(
     if conv.get("channel") in ("sms", "whatsapp"):
         text = smart_encode(text) if conv.get("channel") == "sms" else text
         try:
-            meta["sid"] = outbound.send(cid, conv.get("address", ""), text,
-                                        key=f"held-alert:{since!r}")
+            meta["sid"] = outbound.send(
+                cid, conv.get("address", ""), text, key=f"held-alert:{since!r}"
+            )
         except Exception as exc:
             log.error("could not send the emergency reply to a held conversation: %s", exc)
             meta["failed"] = str(exc)[:200]
     entry = store.Entry("out", "bot", text, time.time(), intent, meta=meta)
     store.append_entry(line.redis, cid, entry, line.retention_seconds)
     store.clear_alert(line.redis, cid)
-    log.warning("no operator answered a critical message within %d s; the bot replied",
-                store.HELD_ALERT_SECONDS)
+    log.warning(
+        "no operator answered a critical message within %d s; the bot replied",
+        store.HELD_ALERT_SECONDS,
+    )

@@ -42,20 +42,47 @@ def sms(tsv: Path) -> None:
         label, _, text = line.partition("\t")
         if not text.strip() or not same_text_key(text):
             continue
-        row = {"id": f"sms-{i:04d}", "text": text, "intent": "unknown", "language": "en",
-               "kind": label}
+        row = {
+            "id": f"sms-{i:04d}",
+            "text": text,
+            "intent": "unknown",
+            "language": "en",
+            "kind": label,
+        }
         (held if bucket(text, 3) == 0 else train).append(row)
     write(REPO / "data/train/corpora/sms_spam_collection.jsonl", train)
     write(REPO / "eval/noise/sms_spam_collection.jsonl", held)
 
 
 LANGS = {
-    "english": "en", "spanish": "es", "french": "fr", "portuguese": "pt", "german": "de",
-    "italian": "it", "russian": "ru", "ukrainian": "uk", "chinese": "zh",
-    "traditionalchinese": "zh", "japanese": "ja", "korean": "ko", "thai": "th", "hindi": "hi",
-    "hinglish": "hi", "bengali": "bn", "urdu": "ur", "persian": "fa", "turkish": "tr",
-    "indonesian": "id", "dutch": "nl", "swedish": "sv", "hebrew": "he", "tamil": "ta",
-    "telugu": "te", "marathi": "mr", "oriya": "or", "yoruba": "yo",
+    "english": "en",
+    "spanish": "es",
+    "french": "fr",
+    "portuguese": "pt",
+    "german": "de",
+    "italian": "it",
+    "russian": "ru",
+    "ukrainian": "uk",
+    "chinese": "zh",
+    "traditionalchinese": "zh",
+    "japanese": "ja",
+    "korean": "ko",
+    "thai": "th",
+    "hindi": "hi",
+    "hinglish": "hi",
+    "bengali": "bn",
+    "urdu": "ur",
+    "persian": "fa",
+    "turkish": "tr",
+    "indonesian": "id",
+    "dutch": "nl",
+    "swedish": "sv",
+    "hebrew": "he",
+    "tamil": "ta",
+    "telugu": "te",
+    "marathi": "mr",
+    "oriya": "or",
+    "yoruba": "yo",
 }
 
 
@@ -73,15 +100,20 @@ def chat(wheel: Path) -> None:
                 for text in convo:
                     if not isinstance(text, str) or not same_text_key(text):
                         continue
-                    row = {"text": text.strip(), "intent": "unknown", "language": lang,
-                           "topic": topic}
+                    row = {
+                        "text": text.strip(),
+                        "intent": "unknown",
+                        "language": lang,
+                        "topic": topic,
+                    }
                     if bucket(text, 2) == 0:
                         held.append(row)
                     # greetings, thanks and short replies are other intents or nothing: the
                     # head learns `unknown` from the longer everyday lines only (three words, or
                     # eight characters in scripts written without spaces)
                     elif topic not in {"greetings", "conversations"} and (
-                        len(text.split()) >= 3 or " " not in text.strip() and len(text) >= 8):
+                        len(text.split()) >= 3 or " " not in text.strip() and len(text) >= 8
+                    ):
                         train.append(row)
     seen: set[str] = set()
     for rows in (train, held):

@@ -20,8 +20,12 @@ from bot.triage.dataset import same_text_key  # noqa: E402
 
 
 def keys(paths: list[Path]) -> set[str]:
-    return {same_text_key(json.loads(line)["text"]) for p in paths
-            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return {
+        same_text_key(json.loads(line)["text"])
+        for p in paths
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
 
 
 def drop(path: Path, banned: set[str]) -> None:

@@ -117,8 +117,9 @@ class FakeTwilio:
                     return self.reply(status, {"code": 20500, "message": "Error", "status": status})
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 if form.get("To") == UNSUBSCRIBED:
-                    return self.reply(400, {"code": 21610, "message": "Unsubscribed recipient",
-                                            "status": 400})
+                    return self.reply(
+                        400, {"code": 21610, "message": "Unsubscribed recipient", "status": 400}
+                    )
                 self.reply(201, fake._accept(form))
 
         return Handler
@@ -137,8 +138,12 @@ def fake_twilio(app_config: dict[str, Any]) -> Iterator[FakeTwilio]:
     """A running fake Twilio API; the test's app sends operator SMS to it."""
     fake = FakeTwilio(app_config["TWILIO_ACCOUNT_SID"], app_config["TWILIO_AUTH_TOKEN"]).start()
     app_config.update(
-        TWILIO_API_BASE=fake.base, TWILIO_FROM=FROM, PUBLIC_URL=PUBLIC_URL, TWILIO_TIMEOUT=0.5,
-        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, TWILIO_WHATSAPP_TEMPLATE_SID=TEMPLATE_SID,
+        TWILIO_API_BASE=fake.base,
+        TWILIO_FROM=FROM,
+        PUBLIC_URL=PUBLIC_URL,
+        TWILIO_TIMEOUT=0.5,
+        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM,
+        TWILIO_WHATSAPP_TEMPLATE_SID=TEMPLATE_SID,
     )
     yield fake
     fake.stop()

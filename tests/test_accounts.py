@@ -51,8 +51,10 @@ def test_disabled_accounts_cannot_authenticate(redis_client):
 
 def test_cli_add_asks_the_password_twice(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["operators", "add", "alice"],
-                           input=f"{PASSWORD}\ntypo typo typo\n{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["operators", "add", "alice"],
+        input=f"{PASSWORD}\ntypo typo typo\n{PASSWORD}\n{PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output.lower()
     assert PASSWORD not in result.output  # hidden input
@@ -64,11 +66,13 @@ def test_cli_add_admin_from_a_file_and_from_stdin(app, tmp_path):
     runner = app.test_cli_runner()
     secret = tmp_path / "pw"
     secret.write_text(PASSWORD + "\n")
-    result = runner.invoke(args=["operators", "add", "root", "--admin", "--password-file",
-                                 str(secret)])
+    result = runner.invoke(
+        args=["operators", "add", "root", "--admin", "--password-file", str(secret)]
+    )
     assert result.exit_code == 0 and "created admin root" in result.output
-    result = runner.invoke(args=["operators", "add", "carol", "--password-file", "-"],
-                           input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["operators", "add", "carol", "--password-file", "-"], input=PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert accounts.authenticate(app.redis, "root", PASSWORD).is_admin
     assert accounts.authenticate(app.redis, "carol", PASSWORD) is not None
@@ -76,12 +80,14 @@ def test_cli_add_admin_from_a_file_and_from_stdin(app, tmp_path):
 
 def test_cli_refuses_short_passwords_and_duplicates(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["operators", "add", "dave", "--password-file", "-"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["operators", "add", "dave", "--password-file", "-"], input="short\n"
+    )
     assert result.exit_code != 0 and "at least 10" in result.output
     runner.invoke(args=["operators", "add", "dave", "--password-file", "-"], input=PASSWORD)
-    result = runner.invoke(args=["operators", "add", "dave", "--password-file", "-"],
-                           input=PASSWORD)
+    result = runner.invoke(
+        args=["operators", "add", "dave", "--password-file", "-"], input=PASSWORD
+    )
     assert result.exit_code != 0 and "already exists" in result.output
 
 
@@ -89,8 +95,9 @@ def test_cli_list_and_disable(app):
     runner = app.test_cli_runner()
     assert "no accounts yet" in runner.invoke(args=["operators", "list"]).output
     for name, flag in (("alice", []), ("root", ["--admin"])):
-        runner.invoke(args=["operators", "add", name, "--password-file", "-", *flag],
-                      input=PASSWORD)
+        runner.invoke(
+            args=["operators", "add", name, "--password-file", "-", *flag], input=PASSWORD
+        )
     result = runner.invoke(args=["operators", "disable", "alice"])
     assert result.exit_code == 0 and "disabled alice" in result.output
     lines = runner.invoke(args=["operators", "list"]).output.splitlines()

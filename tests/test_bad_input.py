@@ -24,12 +24,20 @@ _numbers = itertools.count(1)
 text = st.text(max_size=300)  # any code point but surrogates: control characters, emoji, RTL...
 fields = st.dictionaries(
     st.sampled_from(["Body", "From", "To", "MessageSid", "NumMedia", "X"]) | st.text(max_size=8),
-    text, max_size=6,
+    text,
+    max_size=6,
 )
-content_types = st.sampled_from([
-    "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=latin-1",
-    "text/plain", "application/json", "multipart/form-data", "", "application/xml",
-])
+content_types = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=latin-1",
+        "text/plain",
+        "application/json",
+        "multipart/form-data",
+        "",
+        "application/xml",
+    ]
+)
 
 
 def fresh() -> str:
@@ -64,10 +72,10 @@ def test_any_signed_form_gets_twiml(client, redis_client, form):
 
 
 @SETTINGS
-@given(form=fields, signature=st.text(st.characters(min_codepoint=32, max_codepoint=255),
-                                      max_size=40))
-def test_forged_signatures_are_refused_and_nothing_is_stored(client, redis_client, form,
-                                                              signature):
+@given(
+    form=fields, signature=st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=40)
+)
+def test_forged_signatures_are_refused_and_nothing_is_stored(client, redis_client, form, signature):
     form = {**form, "From": fresh(), "Body": form.get("Body", "HELP")}
     if signature == sign(URL, form):
         return
@@ -91,8 +99,9 @@ def test_replayed_signatures_on_changed_requests_are_refused(client, redis_clien
     else:
         form[change] = body + ("!" if form[change] == body else "")
     before = keys(redis_client)
-    assert client.post("/sms", data=form, headers={"X-Twilio-Signature": signature}).status_code \
-        == 403
+    assert (
+        client.post("/sms", data=form, headers={"X-Twilio-Signature": signature}).status_code == 403
+    )
     assert keys(redis_client) == before
 
 
@@ -110,8 +119,9 @@ def test_raw_bytes_and_odd_content_types_never_500(client, redis_client, raw, co
 
     environ = EnvironBuilder(path="/sms", method="POST", data=body, headers=headers).get_environ()
     params = Request(environ).form.to_dict(flat=True)
-    response = client.post("/sms", data=body, headers={**headers,
-                                                       "X-Twilio-Signature": sign(URL, params)})
+    response = client.post(
+        "/sms", data=body, headers={**headers, "X-Twilio-Signature": sign(URL, params)}
+    )
     texts = twiml_texts(response)
     if params.get("From", "").startswith("+1555"):  # the form was read: a person wrote
         assert len(texts) == 1 and texts[0].strip(), params
@@ -136,6 +146,7 @@ def test_missing_fields_still_get_a_reply(client):
 
 # --- the web chat API (issue 6's blueprint) ---------------------------------------------------
 
+
 def chat_token(app) -> str:
     """A valid chat token (minted directly: /chat/api/start is rate limited per address)."""
     return tokens.new_token(app.config["SECRET_KEY"])
@@ -149,8 +160,12 @@ json_values = st.recursive(
 
 
 @SETTINGS
-@given(payload=st.dictionaries(st.sampled_from(["token", "text", "since", "x"]), json_values),
-       raw=st.binary(max_size=200), content_type=content_types, use_raw=st.booleans())
+@given(
+    payload=st.dictionaries(st.sampled_from(["token", "text", "since", "x"]), json_values),
+    raw=st.binary(max_size=200),
+    content_type=content_types,
+    use_raw=st.booleans(),
+)
 def test_chat_api_never_500s(app, client, redis_client, payload, raw, content_type, use_raw):
     token = chat_token(app)
     if use_raw:
@@ -197,8 +212,22 @@ def test_urlencode_helper_matches_werkzeug():
 
 # --- `since`, the transcript index the chat API reads from (issue 12) -----------------------
 
-BAD_SINCE = ["-1", "abc", "1.5", "2.0", "1e3", "0x10", "", " ", "99999999999999999999999",
-             "1000000001", "-99999999999999999999", "١٢", "1_000", "9" * 5000]
+BAD_SINCE = [
+    "-1",
+    "abc",
+    "1.5",
+    "2.0",
+    "1e3",
+    "0x10",
+    "",
+    " ",
+    "99999999999999999999999",
+    "1000000001",
+    "-99999999999999999999",
+    "١٢",
+    "1_000",
+    "9" * 5000,
+]
 
 
 @pytest.mark.parametrize("since", BAD_SINCE)
@@ -217,8 +246,9 @@ def test_a_message_with_a_bad_since_is_refused_not_stored_then_misreported(
     """Before: a huge `since` stored the message, failed reading it back, and answered
     `stored: false`; a float or true was silently taken as a whole number."""
     token = chat_token(app)
-    response = client.post("/chat/api/messages",
-                           json={"token": token, "text": "they took my passport", "since": since})
+    response = client.post(
+        "/chat/api/messages", json={"token": token, "text": "they took my passport", "since": since}
+    )
     assert response.status_code == 400, (since, response.get_json())
     assert response.get_json()["error"] == "bad_since"
     assert conversations(redis_client) == 0  # refused before anything was stored
@@ -253,6 +283,7 @@ def test_a_console_page_that_does_not_fit_is_400_with_a_reason(app):
     """Before: a huge page number was a 500 (Redis refused the offset); "abc" or "-5" quietly
     showed page 1."""
     from bot import accounts
+
     accounts.create(app.redis, "alice", PASSWORD)
     alice = logged_in(app, "alice")
     for page in BAD_PAGES:

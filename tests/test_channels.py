@@ -77,6 +77,7 @@ def test_the_template_goes_out_as_a_content_sid(fake_twilio, app):
 
 def whatsapp_held_by_alice(app, send_sms, ago: float = 0):
     from bot import accounts
+
     accounts.create(app.redis, "alice", PASSWORD)
     texts(app, WA_NUMBER, "necesito ayuda", ago=ago, channel="whatsapp")
     alice = logged_in(app, "alice")
@@ -84,31 +85,29 @@ def whatsapp_held_by_alice(app, send_sms, ago: float = 0):
     return alice, ref
 
 
-def test_an_operator_answers_on_whatsapp_inside_the_24_hour_window(
-    fake_twilio, app, send_sms
-):
+def test_an_operator_answers_on_whatsapp_inside_the_24_hour_window(fake_twilio, app, send_sms):
     alice, ref = whatsapp_held_by_alice(app, send_sms)
     post(alice, f"/console/c/{ref}/claim")
     html = page(alice, f"/console/c/{ref}")
     assert "Reply on WhatsApp" in html and "whatsapp" in html
-    response = post(alice, f"/console/c/{ref}/reply", text="Soy Ana. ¿Estás a salvo?",
-                    key="b" * 32)
+    response = post(alice, f"/console/c/{ref}/reply", text="Soy Ana. ¿Estás a salvo?", key="b" * 32)
     assert response.status_code == 303
     (sent,) = fake_twilio.messages
-    assert (sent["To"], sent["From"], sent["Body"]) == (WA, WHATSAPP_FROM,
-                                                        "Soy Ana. ¿Estás a salvo?")
+    assert (sent["To"], sent["From"], sent["Body"]) == (
+        WA,
+        WHATSAPP_FROM,
+        "Soy Ana. ¿Estás a salvo?",
+    )
 
 
 def test_after_24_hours_only_the_template_goes_out(fake_twilio, app, send_sms):
     alice, ref = whatsapp_held_by_alice(app, send_sms, ago=25 * 3600)
     post(alice, f"/console/c/{ref}/claim")
     assert "Send the template" in page(alice, f"/console/c/{ref}")
-    refused = post(alice, f"/console/c/{ref}/reply", text="hola", key="c" * 32,
-                   confirm_stale="yes")
+    refused = post(alice, f"/console/c/{ref}/reply", text="hola", key="c" * 32, confirm_stale="yes")
     assert refused.status_code == 409 and "24 hours" in refused.get_data(as_text=True)
     assert fake_twilio.messages == []
-    sent = post(alice, f"/console/c/{ref}/reply", template="yes", key="d" * 32,
-                confirm_stale="yes")
+    sent = post(alice, f"/console/c/{ref}/reply", template="yes", key="d" * 32, confirm_stale="yes")
     assert sent.status_code == 303
     (message,) = fake_twilio.messages
     assert (message["To"], message["ContentSid"]) == (WA, TEMPLATE_SID)
@@ -122,8 +121,13 @@ def test_whatsapp_delivery_reports_land_on_the_whatsapp_conversation(
     alice, ref = whatsapp_held_by_alice(app, send_sms)
     post(alice, f"/console/c/{ref}/claim")
     post(alice, f"/console/c/{ref}/reply", text="hola", key="e" * 32)
-    params = {"MessageSid": fake_twilio.messages[0]["Sid"], "MessageStatus": "delivered",
-              "To": WA, "From": WHATSAPP_FROM, "AccountSid": "AC" + "0" * 32}
+    params = {
+        "MessageSid": fake_twilio.messages[0]["Sid"],
+        "MessageStatus": "delivered",
+        "To": WA,
+        "From": WHATSAPP_FROM,
+        "AccountSid": "AC" + "0" * 32,
+    }
     headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", params)}
     assert client.post("/sms/status", data=params, headers=headers).status_code == 204
     assert "delivered" in page(alice, f"/console/c/{ref}")

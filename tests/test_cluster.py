@@ -57,6 +57,8 @@ def test_health_and_app_start_with_the_cluster_down(app_config, cluster):
     up = create_app({**app_config, "REDIS_URL": cluster.url})
     up.extensions["upkeep"].run_once()
     assert up.test_client().get("/healthz").get_json() == {
-        "redis": "ok", "classifier": "ok", "journal": 0,
+        "redis": "ok",
+        "classifier": "ok",
+        "journal": 0,
     }
     assert [e.text for e in store.transcript(up.redis, f"sms:{SENDERS[0]}")][-2] == "HELP"

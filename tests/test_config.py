@@ -8,9 +8,10 @@ from bot import create_app
 from bot.config import Config, ConfigError, retention_seconds
 
 
-@pytest.mark.parametrize(("name", "value"), [("RETENTION_DAYS", "thirty"),
-                                             ("PORT_IS_NOT_READ", "x"),
-                                             ("UPKEEP_SECONDS", "soon")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("RETENTION_DAYS", "thirty"), ("PORT_IS_NOT_READ", "x"), ("UPKEEP_SECONDS", "soon")],
+)
 def test_a_bad_number_stops_start_up_with_its_name(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     if name == "PORT_IS_NOT_READ":

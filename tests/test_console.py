@@ -140,8 +140,11 @@ def test_admin_ends_every_session_of_another_operator(app, staff):
     assert bob_laptop.get("/console/").status_code == 200
     html = page(root, "/console/operators")
     assert re.search(r"<td>bob</td>\s*<td>operator</td>\s*<td>active</td>\s*<td>2</td>", html)
-    response = root.post("/console/operators/bob/end-sessions",
-                         data={"csrf_token": csrf_token(root, "/console/")}, follow_redirects=True)
+    response = root.post(
+        "/console/operators/bob/end-sessions",
+        data={"csrf_token": csrf_token(root, "/console/")},
+        follow_redirects=True,
+    )
     assert "Ended 2 session(s) of bob." in response.get_data(as_text=True)
     for browser in (bob_laptop, bob_phone, replayed(app, cookie)):
         assert browser.get("/console/").status_code == 302
@@ -166,14 +169,17 @@ def test_cli_ends_sessions_and_so_do_disable_and_a_new_password(app, staff, tmp_
     assert alice.get("/console/").status_code == 302  # enabling again revives nothing
 
     bob = logged_in(app, "bob")
-    result = runner.invoke(args=["operators", "password", "bob", "--password-file", "-"],
-                           input="a brand new password\n")
+    result = runner.invoke(
+        args=["operators", "password", "bob", "--password-file", "-"],
+        input="a brand new password\n",
+    )
     assert result.exit_code == 0 and "ended 1 session(s)" in result.output
     assert bob.get("/console/").status_code == 302
     assert login(app.test_client(), "bob").status_code == 401
     assert login(app.test_client(), "bob", "a brand new password").status_code == 302
-    result = runner.invoke(args=["operators", "password", "bob", "--password-file", "-"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["operators", "password", "bob", "--password-file", "-"], input="short\n"
+    )
     assert result.exit_code != 0 and "at least 10" in result.output
     assert runner.invoke(args=["operators", "end-sessions", "nobody"]).exit_code != 0
 
@@ -321,25 +327,36 @@ def opened(app, priority: str, numbers: range, *, ago: float) -> list[str]:
     addresses = [f"+1555{n:07d}" for n in numbers]
     for i, address in enumerate(addresses):
         ts = now - (len(addresses) - i) / 1000
-        store.record_turn(app.redis, store.State(cid=f"sms:{address}"), channel="sms",
-                          address=address, inbound=store.Entry("in", "person", "hello", ts=ts),
-                          reply=None, language="en", priority=priority, retention_seconds=86400)
+        store.record_turn(
+            app.redis,
+            store.State(cid=f"sms:{address}"),
+            channel="sms",
+            address=address,
+            inbound=store.Entry("in", "person", "hello", ts=ts),
+            reply=None,
+            language="en",
+            priority=priority,
+            retention_seconds=86400,
+        )
     return [a[-4:] for a in addresses]
 
 
 def every_page(client: Any) -> list[dict[str, Any]]:
     """Each page of the queue API, from the first to the last it announces."""
     first = client.get("/console/api/queue").get_json()
-    rest = [client.get(f"/console/api/queue?page={n}").get_json()
-            for n in range(2, first["pages"] + 1)]
+    rest = [
+        client.get(f"/console/api/queue?page={n}").get_json() for n in range(2, first["pages"] + 1)
+    ]
     return [first, *rest]
 
 
 @pytest.fixture
 def crowded(app, staff) -> dict[str, list[str]]:
     """450 open conversations; the critical and high ones written last."""
-    made = {"normal": opened(app, "normal", range(0, 300), ago=900),
-            "low": opened(app, "low", range(300, 440), ago=600)}
+    made = {
+        "normal": opened(app, "normal", range(0, 300), ago=900),
+        "low": opened(app, "low", range(300, 440), ago=600),
+    }
     made["critical"] = opened(app, "critical", range(440, 442), ago=300)  # overdue
     made["critical"] += opened(app, "critical", range(442, 448), ago=1)
     made["high"] = opened(app, "high", range(448, 450), ago=0)
@@ -365,16 +382,18 @@ def test_queue_pages_show_the_true_count_and_everyone_exactly_once(app, crowded)
     assert "Page 2 of 5" in second and 'href="/console/?page=1"' in second
     # The overdue ones are listed on page 1, and flagged on every page.
     assert "2 critical conversation(s) unclaimed for over 2 min" in second
-    assert "badge-critical\">critical</span>" not in second
+    assert 'badge-critical">critical</span>' not in second
 
 
 def test_every_critical_and_high_is_on_page_one_whatever_the_page_size(app_config, staff):
     from bot import create_app
 
     app = create_app({**app_config, "CONSOLE_QUEUE_PAGE_SIZE": 4})
-    made = {"normal": opened(app, "normal", range(0, 440), ago=900),
-            "critical": opened(app, "critical", range(440, 448), ago=0),
-            "high": opened(app, "high", range(448, 450), ago=0)}
+    made = {
+        "normal": opened(app, "normal", range(0, 440), ago=900),
+        "critical": opened(app, "critical", range(440, 448), ago=0),
+        "high": opened(app, "high", range(448, 450), ago=0),
+    }
     pages = every_page(logged_in(app, "alice"))
     first = [r["number"][-4:] for r in pages[0]["rows"]]
     assert first == made["critical"] + made["high"]  # 10 on a page of 4: none held back
@@ -403,8 +422,11 @@ def test_queue_masks_numbers_everywhere_for_operators_not_holding_them(app, staf
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
     row = row_for(alice, "5555")
     assert row["number"] == "+1•••••5555"
-    for html in (page(alice, "/console/"), page(alice, row["url"]),
-                 alice.get("/console/api/queue").get_data(as_text=True)):
+    for html in (
+        page(alice, "/console/"),
+        page(alice, row["url"]),
+        alice.get("/console/api/queue").get_data(as_text=True),
+    ):
         assert "5550005555" not in html
     post(alice, f"/console/c/{row['ref']}/claim")
     assert row_for(alice, "5555")["number"] == "+15550005555"
@@ -526,12 +548,14 @@ def test_web_chat_reply_goes_into_the_transcript(app, staff):
     alice = logged_in(app, "alice")
     ref = row_for(alice, "1234")["ref"]
     post(alice, f"/console/c/{ref}/claim")
-    response = post(alice, f"/console/c/{ref}/reply", text="I am here. Are you safe?",
-                    key="a" * 32)
+    response = post(alice, f"/console/c/{ref}/reply", text="I am here. Are you safe?", key="a" * 32)
     assert response.status_code == 303
     last = store.transcript(app.redis, "web:tok_abcdefgh1234")[-1]
-    assert (last.direction, last.sender, last.text) == ("out", "operator:alice",
-                                                         "I am here. Are you safe?")
+    assert (last.direction, last.sender, last.text) == (
+        "out",
+        "operator:alice",
+        "I am here. Are you safe?",
+    )
     html = page(alice, f"/console/c/{ref}")
     assert "Operator alice" in html
     assert "tok_abcdefgh1234" not in html  # the widget's token stays secret even to the holder

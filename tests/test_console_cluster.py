@@ -23,8 +23,10 @@ def test_console_flows_on_the_cluster(cluster_app, cluster_client, fake_twilio):
     assert len(rows) == 6 and rows[0]["number"] == "+1•••••0003"
     ref = rows[0]["ref"]
     post(alice, f"/console/c/{ref}/claim")
-    assert post(alice, f"/console/c/{ref}/reply", text="Hi, Alice here.",
-                key="9" * 32).status_code == 303
+    assert (
+        post(alice, f"/console/c/{ref}/reply", text="Hi, Alice here.", key="9" * 32).status_code
+        == 303
+    )
     assert [m["Body"] for m in fake_twilio.messages] == ["Hi, Alice here."]
     assert "Operator alice" in page(alice, f"/console/c/{ref}")
 

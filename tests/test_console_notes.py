@@ -66,15 +66,18 @@ def test_canned_answers_are_seeded_once_and_filled_with_the_configured_numbers(a
     assert {a["lang"] for a in answers} == {"en", "es", "fr"}
     assert not any("{" in a["text"] for a in answers)  # every placeholder filled
     by_title = {(a["title"], a["lang"]): a["text"] for a in answers}
-    assert by_title[("Safety: in danger, call the emergency number", "en")] == \
-        "If you are in danger now, call 911."
+    assert (
+        by_title[("Safety: in danger, call the emergency number", "en")]
+        == "If you are in danger now, call 911."
+    )
     assert HOTLINE in by_title[("Hotline number", "es")]
     assert "233733" in by_title[("Hotline number", "fr")]
     assert "988" in by_title[("Crisis line (self-harm)", "en")]
     # stored in Redis with the placeholders, filled only when shown
     stored = annotate.all_canned(app.redis)
-    assert sorted((a.title, a.lang, a.text) for a in stored) == \
-        sorted((a.title, a.lang, a.text) for a in seed)
+    assert sorted((a.title, a.lang, a.text) for a in stored) == sorted(
+        (a.title, a.lang, a.text) for a in seed
+    )
     assert len(canned(alice)) == len(seed)  # a second look does not seed again
 
 
@@ -112,8 +115,12 @@ def test_only_admins_manage_canned_answers(app, staff):
     assert alice.get("/console/canned").status_code == 403
     assert post(alice, "/console/canned", lang="en", title="Mine", text="x").status_code == 403
     assert alice.get(f"/console/canned/{answer['id']}").status_code == 403
-    assert post(alice, f"/console/canned/{answer['id']}", lang="en", title="Changed",
-                text="changed").status_code == 403
+    assert (
+        post(
+            alice, f"/console/canned/{answer['id']}", lang="en", title="Changed", text="changed"
+        ).status_code
+        == 403
+    )
     assert post(alice, f"/console/canned/{answer['id']}/delete").status_code == 403
     assert canned(root) == canned(alice)
     assert not any(e["action"].startswith("canned") for e in audit.recent(app.redis))
@@ -123,16 +130,26 @@ def test_only_admins_manage_canned_answers(app, staff):
 
 def test_admin_adds_edits_and_deletes_and_each_change_is_audited(app, staff):
     root, alice = logged_in(app, "root"), logged_in(app, "alice")
-    response = post(root, "/console/canned", lang="es", title="Documentos",
-                    text="Si alguien tiene tus documentos, llama al {hotline}.")
+    response = post(
+        root,
+        "/console/canned",
+        lang="es",
+        title="Documentos",
+        text="Si alguien tiene tus documentos, llama al {hotline}.",
+    )
     assert response.status_code == 303
     (added,) = [a for a in canned(alice, "es") if a["title"] == "Documentos"]
     assert added["text"] == f"Si alguien tiene tus documentos, llama al {HOTLINE}."
     html = page(root, "/console/canned")
     assert "Documentos" in html and "{hotline}" in html and "Sent as: Si alguien" in html
 
-    response = post(root, f"/console/canned/{added['id']}", lang="es", title="Documentos",
-                    text="¿Alguien tiene tu pasaporte? Llama al {hotline}.")
+    response = post(
+        root,
+        f"/console/canned/{added['id']}",
+        lang="es",
+        title="Documentos",
+        text="¿Alguien tiene tu pasaporte? Llama al {hotline}.",
+    )
     assert response.status_code == 303
     (edited,) = [a for a in canned(alice, "es") if a["id"] == added["id"]]
     assert edited["text"] == f"¿Alguien tiene tu pasaporte? Llama al {HOTLINE}."
@@ -142,9 +159,11 @@ def test_admin_adds_edits_and_deletes_and_each_change_is_audited(app, staff):
     assert all(a["id"] != added["id"] for a in canned(alice))
     assert root.get(f"/console/canned/{added['id']}").status_code == 404
 
-    for action, note in (("canned_add", "es: Documentos"),
-                         ("canned_edit", "es: Documentos (text changed)"),
-                         ("canned_delete", "es: Documentos")):
+    for action, note in (
+        ("canned_add", "es: Documentos"),
+        ("canned_edit", "es: Documentos (text changed)"),
+        ("canned_delete", "es: Documentos"),
+    ):
         (event,) = events(app, action)
         assert (event["actor"], event["note"]) == ("root", note)
     audit_html = page(root, "/console/audit")
@@ -244,9 +263,7 @@ def test_notes_never_go_out_by_sms(fake_twilio, app, staff, send_sms):
     assert all(NOTE not in e.text for e in store.transcript(app.redis, f"sms:{number}"))
 
 
-def test_notes_live_in_their_own_key_expire_with_the_conversation_and_go_with_an_erase(
-    app, staff
-):
+def test_notes_live_in_their_own_key_expire_with_the_conversation_and_go_with_an_erase(app, staff):
     texts(app, "+15550004343", CRITICAL_TEXT)
     alice, root = logged_in(app, "alice"), logged_in(app, "root")
     ref = row_for(alice, "4343")["ref"]
@@ -260,8 +277,9 @@ def test_notes_live_in_their_own_key_expire_with_the_conversation_and_go_with_an
     assert not app.redis.exists(key)
 
 
-@pytest.mark.parametrize(("text", "reason"), [("   ", "The note is empty."),
-                                               ("x" * 2001, "at most 2000 characters")])
+@pytest.mark.parametrize(
+    ("text", "reason"), [("   ", "The note is empty."), ("x" * 2001, "at most 2000 characters")]
+)
 def test_an_empty_or_huge_note_is_refused(app, staff, text, reason):
     texts(app, "+15550004444", "i need help")
     alice = logged_in(app, "alice")
@@ -309,11 +327,14 @@ def test_tags_are_tidied_and_shown_on_the_conversation_and_the_queue_row(app, st
     assert row_for(bob, "4646")["tags"] == ["repeat contact"]
 
 
-@pytest.mark.parametrize(("tags", "reason"), [
-    ("this tag has far too many words in it", "at most 5 words"),
-    ("x" * 41, "40 characters"),
-    (",".join(f"t{n}" for n in range(9)), "At most 8 tags"),
-])
+@pytest.mark.parametrize(
+    ("tags", "reason"),
+    [
+        ("this tag has far too many words in it", "at most 5 words"),
+        ("x" * 41, "40 characters"),
+        (",".join(f"t{n}" for n in range(9)), "At most 8 tags"),
+    ],
+)
 def test_tags_that_are_not_a_few_words_are_refused(app, staff, tags, reason):
     texts(app, "+15550004747", "i need help")
     alice = logged_in(app, "alice")
@@ -348,16 +369,26 @@ def test_the_holder_must_give_an_outcome_to_close(app, staff):
 
 def test_the_wrap_up_is_stored_audited_and_shown(app, staff):
     alice, ref, cid = held(app, "+15550004949")
-    response = post(alice, f"/console/c/{ref}/close", outcome="referred_hotline",
-                    exploitation="labour", minor="yes")
+    response = post(
+        alice,
+        f"/console/c/{ref}/close",
+        outcome="referred_hotline",
+        exploitation="labour",
+        minor="yes",
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/console/"
     conv = store.conversation(app.redis, cid)
     assert conv["status"] == "closed"
     assert (conv["outcome"], conv["exploitation"], conv["minor"], conv["wrapup_by"]) == (
-        "referred_hotline", "labour", "yes", "alice")
+        "referred_hotline",
+        "labour",
+        "yes",
+        "alice",
+    )
     (event,) = events(app, "close")
-    assert event["note"] == ("outcome: Referred to the hotline; exploitation: Labour; "
-                             "minor involved: Yes")
+    assert event["note"] == (
+        "outcome: Referred to the hotline; exploitation: Labour; minor involved: Yes"
+    )
     html = page(alice, f"/console/c/{ref}")  # a closed conversation stays readable
     assert 'id="wrapup"' in html and "Referred to the hotline" in html
     assert "Minor involved</dt><dd>Yes" in html
@@ -374,14 +405,20 @@ def test_exploitation_and_minor_default_to_unclear_and_unknown(app, staff):
     post(alice, f"/console/c/{ref}/close", outcome="no_contact")
     conv = store.conversation(app.redis, cid)
     assert (conv["outcome"], conv["exploitation"], conv["minor"]) == (
-        "no_contact", "unclear", "unknown")
+        "no_contact",
+        "unclear",
+        "unknown",
+    )
 
 
-@pytest.mark.parametrize("form", [
-    {"outcome": "won"},
-    {"outcome": "other", "exploitation": "organs"},
-    {"outcome": "other", "minor": "maybe"},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"outcome": "won"},
+        {"outcome": "other", "exploitation": "organs"},
+        {"outcome": "other", "minor": "maybe"},
+    ],
+)
 def test_a_wrap_up_outside_the_lists_is_refused(app, staff, form):
     alice, ref, cid = held(app, "+15550005151")
     post(alice, f"/console/c/{ref}/close", **form)

@@ -21,15 +21,22 @@ def claimed(app, number: str = NUMBER, *, ago: float = 0) -> tuple[object, str]:
 
 def test_reply_arrives_at_twilio_and_in_the_transcript(fake_twilio, app):
     alice, ref = claimed(app)
-    response = post(alice, f"/console/c/{ref}/reply", text="This is Alice. Are you safe?",
-                    key="d" * 32)
+    response = post(
+        alice, f"/console/c/{ref}/reply", text="This is Alice. Are you safe?", key="d" * 32
+    )
     assert response.status_code == 303
     (sent,) = fake_twilio.messages
-    assert (sent["To"], sent["From"], sent["Body"]) == (NUMBER, FROM,
-                                                        "This is Alice. Are you safe?")
+    assert (sent["To"], sent["From"], sent["Body"]) == (
+        NUMBER,
+        FROM,
+        "This is Alice. Are you safe?",
+    )
     last = store.transcript(app.redis, f"sms:{NUMBER}")[-1]
-    assert (last.direction, last.sender, last.meta) == ("out", "operator:alice",
-                                                        {"sid": sent["Sid"]})
+    assert (last.direction, last.sender, last.meta) == (
+        "out",
+        "operator:alice",
+        {"sid": sent["Sid"]},
+    )
     html = page(alice, f"/console/c/{ref}")
     assert "Reply sent." in html and "Operator alice" in html and "SMS queued" in html
 
@@ -37,8 +44,13 @@ def test_reply_arrives_at_twilio_and_in_the_transcript(fake_twilio, app):
 def test_delivery_report_shows_on_the_conversation(fake_twilio, app, client):
     alice, ref = claimed(app)
     post(alice, f"/console/c/{ref}/reply", text="hello", key="e" * 32)
-    params = {"MessageSid": fake_twilio.messages[0]["Sid"], "MessageStatus": "delivered",
-              "To": NUMBER, "From": FROM, "AccountSid": "AC" + "0" * 32}
+    params = {
+        "MessageSid": fake_twilio.messages[0]["Sid"],
+        "MessageStatus": "delivered",
+        "To": NUMBER,
+        "From": FROM,
+        "AccountSid": "AC" + "0" * 32,
+    }
     headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", params)}
     # Signed by Twilio, so no CSRF token: the console's CSRF protection must let it through.
     assert client.post("/sms/status", data=params, headers=headers).status_code == 204
@@ -73,8 +85,13 @@ def test_a_stale_conversation_needs_a_confirmation(fake_twilio, app):
     assert "the phone may have changed hands" in html
     assert "are you still there?" in html  # the draft is kept
     assert fake_twilio.messages == []
-    response = post(alice, f"/console/c/{ref}/reply", text="are you still there?", key="2" * 32,
-                    confirm_stale="yes")
+    response = post(
+        alice,
+        f"/console/c/{ref}/reply",
+        text="are you still there?",
+        key="2" * 32,
+        confirm_stale="yes",
+    )
     assert response.status_code == 303
     assert [m["Body"] for m in fake_twilio.messages] == ["are you still there?"]
 

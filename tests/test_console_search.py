@@ -41,8 +41,13 @@ def ref_of(app, cid: str) -> str:
 def close(client: Any, app, cid: str) -> Any:
     ref = ref_of(app, cid)
     privacy.remember(app.redis, app.config["SECRET_KEY"], [cid], 3600)
-    return post(client, f"/console/c/{ref}/close", outcome="resources_sent",
-                exploitation="labour", minor="no")
+    return post(
+        client,
+        f"/console/c/{ref}/close",
+        outcome="resources_sent",
+        exploitation="labour",
+        minor="no",
+    )
 
 
 def quick_exit(client: Any, token: str) -> Any:
@@ -80,8 +85,7 @@ def people(app):
 
 def test_search_lists_every_conversation_newest_first_masked(people, staff):
     alice = logged_in(people, "alice")
-    assert found(alice) == [people.shelter, people.fr, "+1•••••3333", "+1•••••2222",
-                            "+1•••••1111"]
+    assert found(alice) == [people.shelter, people.fr, "+1•••••3333", "+1•••••2222", "+1•••••1111"]
     _, html = search(alice)
     assert "+15550001111" not in html and "5550001111" not in html
 
@@ -119,8 +123,9 @@ def test_search_by_date_range(people, staff):
     today = now.strftime("%Y-%m-%d")
     three_ago = (now - timedelta(days=3)).strftime("%Y-%m-%d")
     two_ago = (now - timedelta(days=2)).strftime("%Y-%m-%d")
-    assert found(alice, start=today) == [people.shelter, people.fr, "+1•••••3333"] or \
-        now.hour == 0  # a few minutes after midnight the 600 s ago one is yesterday's
+    assert (
+        found(alice, start=today) == [people.shelter, people.fr, "+1•••••3333"] or now.hour == 0
+    )  # a few minutes after midnight the 600 s ago one is yesterday's
     assert found(alice, start=three_ago, end=three_ago) == ["+1•••••1111"]
     assert found(alice, start=two_ago, end=two_ago) == ["+1•••••2222"]
     assert found(alice, end=two_ago) == ["+1•••••2222", "+1•••••1111"]
@@ -284,8 +289,9 @@ def test_episodes_keep_priority_quick_exit_and_reply_times(app, staff):
     privacy.remember(r, app.config["SECRET_KEY"], [cid], 3600)
     post(alice, f"/console/c/{ref}/claim")
     key = "0" * 32
-    response = post(alice, f"/console/c/{ref}/reply", text="Are you safe?", key=key,
-                    confirm_stale="yes")
+    response = post(
+        alice, f"/console/c/{ref}/reply", text="Are you safe?", key=key, confirm_stale="yes"
+    )
     assert response.status_code == 303
     conv = store.conversation(r, cid)
     reply_at = float(conv["first_human_reply_ts"])
@@ -319,8 +325,9 @@ def test_a_late_wrapup_goes_to_the_episode_it_belongs_to(app):
     cid = "sms:+15550003434"
     texts(app, "+15550003434", CRITICAL_TEXT, ago=3000)
     store.close(r, cid)
-    r.hset(store.conv_key(cid), mapping={"outcome": "emergency_called",
-                                         "wrapup_ts": repr(time.time())})
+    r.hset(
+        store.conv_key(cid), mapping={"outcome": "emergency_called", "wrapup_ts": repr(time.time())}
+    )
     assert history.episodes(store.conversation(r, cid))[0]["outcome"] == "emergency_called"
     texts(app, "+15550003434", "hi")  # reopens after the wrap-up
     (first,) = history.episodes(store.conversation(r, cid))
@@ -354,8 +361,13 @@ def test_export_is_masked_without_text_by_default_and_audit_logged(people, staff
     root = logged_in(people, "root")
     rows = read_csv(post(root, "/console/search/export.csv"))
     assert len(rows) == 5
-    assert {r["number"] for r in rows} == {"'+1•••••1111", "'+1•••••2222", "'+1•••••3333",
-                                           people.fr, people.shelter}
+    assert {r["number"] for r in rows} == {
+        "'+1•••••1111",
+        "'+1•••••2222",
+        "'+1•••••3333",
+        people.fr,
+        people.shelter,
+    }
     assert "transcript" not in rows[0]
     body = post(root, "/console/search/export.csv").get_data(as_text=True)
     assert "5550001111" not in body and "passport" not in body and "sms:+1" not in body
@@ -375,7 +387,7 @@ def test_export_with_text_is_audit_logged_as_such_and_follows_the_search(people,
 
 
 def test_export_cells_cannot_run_in_a_spreadsheet(app, staff):
-    texts(app, "web-abcdefgh9090", "=HYPERLINK(\"http://evil.example\")", channel="web")
+    texts(app, "web-abcdefgh9090", '=HYPERLINK("http://evil.example")', channel="web")
     root = logged_in(app, "root")
     (row,) = read_csv(post(root, "/console/search/export.csv", include_text="yes"))
     assert "=HYPERLINK" in row["transcript"] and not row["transcript"].startswith("=")
@@ -386,8 +398,7 @@ def test_export_is_for_admins_only(people, staff):
     assert post(alice, "/console/search/export.csv").status_code == 403
     html = alice.get("/console/search").get_data(as_text=True)
     assert 'id="export"' not in html
-    assert 'id="export"' in logged_in(people, "root").get("/console/search").get_data(
-        as_text=True)
+    assert 'id="export"' in logged_in(people, "root").get("/console/search").get_data(as_text=True)
     assert not [e for e in audit.recent(people.redis) if e["action"].startswith("export")]
 
 

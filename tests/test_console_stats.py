@@ -57,8 +57,13 @@ def shift(app, staff):
     cid = "sms:+15550000009"
     ref = privacy.remember(app.redis, app.config["SECRET_KEY"], [cid], 3600)[cid]
     post(alice, f"/console/c/{ref}/claim")
-    response = post(alice, f"/console/c/{ref}/close", outcome="referred_hotline",
-                    exploitation="labour", minor="yes")
+    response = post(
+        alice,
+        f"/console/c/{ref}/close",
+        outcome="referred_hotline",
+        exploitation="labour",
+        minor="yes",
+    )
     assert response.status_code == 303
     app.now = now
     return app
@@ -123,8 +128,9 @@ def test_an_operator_reply_records_the_first_human_reply(app, staff):
     ref = privacy.remember(app.redis, app.config["SECRET_KEY"], [cid], 3600)[cid]
     post(alice, f"/console/c/{ref}/claim")
     for text in ("first", "second"):
-        post(alice, f"/console/c/{ref}/reply", text=text, key=("a" if text == "first" else "b")
-             * 32)
+        post(
+            alice, f"/console/c/{ref}/reply", text=text, key=("a" if text == "first" else "b") * 32
+        )
     conv = store.conversation(app.redis, cid)
     entries = store.transcript(app.redis, cid)
     first = [e for e in entries if e.sender == "operator:alice"][0]
@@ -213,8 +219,12 @@ def many(r: Any, n: int, now: float, closed: int = 0) -> dict[str, Any]:
     """`n` open conversations (and `closed` more, closed with a wrap-up) through the store's own
     functions, a message every 15 s going back from `now`; returns what they should add up to."""
     batch = Batch(r)
-    expect: dict[str, Any] = {"counts": dict.fromkeys(store.PRIORITY_RANK, 0), "es": 0,
-                              "web": 0, "critical": 0}
+    expect: dict[str, Any] = {
+        "counts": dict.fromkeys(store.PRIORITY_RANK, 0),
+        "es": 0,
+        "web": 0,
+        "critical": 0,
+    }
     for i in range(n + closed):
         channel = CHANNELS[i % 3]
         address = f"web-{i:08d}" if channel == "web" else f"+1555{i:07d}"
@@ -222,18 +232,36 @@ def many(r: Any, n: int, now: float, closed: int = 0) -> dict[str, Any]:
         intent, lang = kind(i), LANGUAGES[i % 5]
         priority = PRIORITY_OF[intent]
         ts = now - 15 * i
-        inbound = store.Entry("in", "person", f"message {i}", ts, intent, priority, lang,
-                              {"confidence": 0.9, "matched": "model"})
+        inbound = store.Entry(
+            "in",
+            "person",
+            f"message {i}",
+            ts,
+            intent,
+            priority,
+            lang,
+            {"confidence": 0.9, "matched": "model"},
+        )
         reply = store.Entry("out", "bot", "reply", ts, intent)
-        store.record_turn(batch, store.State(cid=cid), channel=channel, address=address,
-                          inbound=inbound, reply=reply, language=lang, priority=priority,
-                          retention_seconds=30 * 86400)
+        store.record_turn(
+            batch,
+            store.State(cid=cid),
+            channel=channel,
+            address=address,
+            inbound=inbound,
+            reply=reply,
+            language=lang,
+            priority=priority,
+            retention_seconds=30 * 86400,
+        )
         if priority == "critical" and i % 2 == 0:
             history.human_replied(batch, cid, ts + 30 * (i % 20))
         if i >= n:
             store.close(batch, cid)
-            batch.hset(store.conv_key(cid), mapping={"outcome": "resources_sent",
-                                                     "wrapup_ts": repr(ts + 60)})
+            batch.hset(
+                store.conv_key(cid),
+                mapping={"outcome": "resources_sent", "wrapup_ts": repr(ts + 60)},
+            )
         else:
             expect["counts"][priority] += 1
             expect["es"] += lang == "es"
@@ -256,8 +284,9 @@ def test_3000_open_conversations_queue_pages_counts_filters_stats_and_search(app
     assert first["total"] == 3000 and first["counts"] == expect["counts"]
     urgent = expect["counts"]["critical"] + expect["counts"]["high"]
     assert len(first["rows"]) == max(urgent, 100)
-    assert [row["priority"] for row in first["rows"][:urgent]].count("critical") == \
-        expect["counts"]["critical"]
+    assert [row["priority"] for row in first["rows"][:urgent]].count("critical") == expect[
+        "counts"
+    ]["critical"]
     seen = [row["ref"] for row in first["rows"]]
     for page in range(2, first["pages"] + 1):
         rows = alice.get(f"/console/api/queue?page={page}").get_json()["rows"]

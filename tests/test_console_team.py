@@ -80,7 +80,8 @@ def test_the_holder_transfers_to_a_named_operator(held):
     assert row_for(bob, "7001")["mine"] is True
     # bob may reply now, alice may not
     assert "Claim the conversation before replying" in post(
-        alice, f"/console/c/{ref}/reply", text="hello", key="a" * 32).get_data(as_text=True)
+        alice, f"/console/c/{ref}/reply", text="hello", key="a" * 32
+    ).get_data(as_text=True)
     event = audit.recent(app.redis)[0]
     assert (event["actor"], event["action"], event["ref"]) == ("alice", "transfer", ref)
     assert event["note"] == "from alice to bob" and "+1•••••7001" in event["target"]
@@ -111,20 +112,25 @@ def test_nobody_holds_it_only_an_admin_may_give_it(app, staff):
     alice, root = logged_in(app, "alice"), logged_in(app, "root")
     ref = ref_of(alice, "7002")
     assert transfer(alice, ref, "bob") == [
-        "Nobody holds this conversation: take it over first, or ask an admin."]
+        "Nobody holds this conversation: take it over first, or ask an admin."
+    ]
     assert not store.conversation(app.redis, store_cid(app, ref)).get("claimed_by")
     transfer(root, ref, "bob")
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "bob"
     assert [e["text"] for e in conv(root, ref)["entries"] if e["kind"] == "system"] == [
-        "Transferred from nobody to bob by root."]
+        "Transferred from nobody to bob by root."
+    ]
 
 
 @pytest.mark.parametrize("to", ["", "nobody-here", "Bad Name!", "alice"])
 def test_the_target_must_be_another_active_account(held, to):
     app, alice, _, _, ref = held
     said = transfer(alice, ref, to)
-    expected = ("alice already holds this conversation." if to == "alice"
-                else "Choose an operator whose account is active.")
+    expected = (
+        "alice already holds this conversation."
+        if to == "alice"
+        else "Choose an operator whose account is active."
+    )
     assert said == [expected]
     assert store.conversation(app.redis, store_cid(app, ref))["claimed_by"] == "alice"
     assert all(e["action"] != "transfer" for e in audit.recent(app.redis))
@@ -142,7 +148,8 @@ def test_a_closed_conversation_is_not_transferred(held):
     app, alice, _, _, ref = held
     store.close(app.redis, store_cid(app, ref))
     assert transfer(alice, ref, "bob") == [
-        "This conversation is closed: there is nothing to transfer."]
+        "This conversation is closed: there is nothing to transfer."
+    ]
 
 
 def test_transfer_is_atomic_against_a_change_meanwhile(held):
@@ -224,7 +231,10 @@ def test_the_team_shows_how_many_conversations_each_holds(app, staff):
     post(bob, f"/console/c/{ref_of(bob, '7102')}/claim")
     members = team(alice)
     assert (members["alice"]["holds"], members["bob"]["holds"], members["root"]["holds"]) == (
-        2, 1, 0)
+        2,
+        1,
+        0,
+    )
     queue_html = page(alice, "/console/")
     assert 'id="team-panel"' in queue_html and "holds <strong>2</strong>" in queue_html
     team_html = page(bob, "/console/team")
@@ -244,8 +254,10 @@ def test_the_team_api_counts_the_critical_conversations_nobody_holds(app, staff)
     critical = alice.get("/console/api/team").get_json()["critical"]
     assert critical["count"] == 2
     assert {r["number"] for r in critical["rows"]} == {"+1•••••7201", "+1•••••7202"}
-    assert all(set(r) == {"ref", "url", "channel", "number", "tag", "waiting_since"}
-               for r in critical["rows"])  # no message text: it may show on a shared screen
+    assert all(
+        set(r) == {"ref", "url", "channel", "number", "tag", "waiting_since"}
+        for r in critical["rows"]
+    )  # no message text: it may show on a shared screen
     post(alice, f"/console/c/{ref_of(alice, '7201')}/claim")
     assert alice.get("/console/api/team").get_json()["critical"]["count"] == 1
 
@@ -254,7 +266,8 @@ def test_the_holder_panel_always_says_who_holds_it_and_what_you_may_do(held):
     app, alice, bob, root, ref = held
     assert holder_text(bob, ref) == (
         "alice holds this conversation. alice is online. You can read it; ask alice or an "
-        "admin to transfer it.")
+        "admin to transfer it."
+    )
     bob_page = page(bob, f"/console/c/{ref}")
     assert 'id="transfer-to"' not in bob_page and 'id="claim"' not in bob_page
     assert holder_text(alice, ref).startswith("You hold this conversation")
@@ -329,8 +342,9 @@ def test_masked_numbers_never_look_the_same(app, staff):
     assert [n for n, _ in looks].count("+1•••••0004") == 2  # the masks alone would collide
     assert len(set(looks)) == 3
     html_text = page(alice, "/console/")
-    shown = re.findall(r'class="open" href="[^"]+">([^<]+) <span class="ref-tag">#(\w+)</span>',
-                       html_text)
+    shown = re.findall(
+        r'class="open" href="[^"]+">([^<]+) <span class="ref-tag">#(\w+)</span>', html_text
+    )
     assert len(shown) == 3 and len(set(shown)) == 3
     for row in rows:  # the conversation page and the audit log show the same tag
         assert f"#{row['tag']}" in page(alice, row["url"])
@@ -368,14 +382,17 @@ def test_phone_numbers_in_messages_are_escaped_tel_links(app, staff):
     assert [p[2] for p in entry["parts"] if p[0] == "tel"] == ["18883737888", "+15550001234"]
 
 
-@pytest.mark.parametrize("text,numbers", [
-    ("call 911 now", []),
-    ("text 233733", []),
-    ("on 1.5.2024 or 2024-05-01, 1.000.000 dollars", []),
-    ("555.000.1234 and 5550002222", ["5550001234", "5550002222"]),
-    ("id 12345678901234567890", []),
-    ("mail 5551234567@example.org", []),
-])
+@pytest.mark.parametrize(
+    "text,numbers",
+    [
+        ("call 911 now", []),
+        ("text 233733", []),
+        ("on 1.5.2024 or 2024-05-01, 1.000.000 dollars", []),
+        ("555.000.1234 and 5550002222", ["5550001234", "5550002222"]),
+        ("id 12345678901234567890", []),
+        ("mail 5551234567@example.org", []),
+    ],
+)
 def test_what_counts_as_a_phone_number(text, numbers):
     assert [p[2] for p in phones.parts(text) if p[0] == "tel"] == numbers
 
@@ -406,7 +423,8 @@ def test_the_operators_cli_reads_the_same_env_file_as_run(valkey, tmp_path, monk
         assert cli_app.config["DATA_DIR"] == str(tmp_path / "line-data")
         assert cli_app.config["SECRET_KEY"] == "from the env file"
         result = cli_app.test_cli_runner().invoke(
-            args=["operators", "add", "envtest", "--password-file", "-"], input=PASSWORD)
+            args=["operators", "add", "envtest", "--password-file", "-"], input=PASSWORD
+        )
         assert result.exit_code == 0, result.output
         assert accounts.get(target, "envtest") is not None  # in the .env's Redis
         line = runpy.run_path(str(ROOT / "app.py"))["app"]  # the running line finds it
@@ -430,7 +448,13 @@ def test_env_file_parsing_and_the_environment_wins(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     assert envfile.parse(env.read_text()) == {
-        "A": "1", "B": "two words", "C": 'quoted "inner" 1', "D": "plain", "E": "1x", "G": ""}
+        "A": "1",
+        "B": "two words",
+        "C": 'quoted "inner" 1',
+        "D": "plain",
+        "E": "1x",
+        "G": "",
+    }
     for key in "ABCDEG":
         monkeypatch.setenv(key, "x")
         monkeypatch.delenv(key)

@@ -11,8 +11,15 @@ from bot.triage.classify import Classification
 EMERGENCY_KEYS = frozenset({"emergency", "self_harm", "help", "report", "greeting", "unknown"})
 
 
-def reading(intent: str, priority: str = "normal", *, language: str = "en", doubt: bool = False,
-            top: tuple = (), switch_to: str | None = None) -> Classification:
+def reading(
+    intent: str,
+    priority: str = "normal",
+    *,
+    language: str = "en",
+    doubt: bool = False,
+    top: tuple = (),
+    switch_to: str | None = None,
+) -> Classification:
     return Classification(intent, priority, language, 0.9, "model", switch_to, doubt, top)
 
 
@@ -27,8 +34,17 @@ SPANISH = State(cid="sms:+1", exists=True, status="open", chosen_language="es")
 CASES = [
     # state, reading, keyword, body, media -> reply key, priority, opt_out, held alert
     (NEW, reading("help"), None, "i need help", False, "help", "normal", None, False),
-    (NEW, reading("emergency", "critical"), None, "he has a gun", False,
-     "emergency", "critical", None, False),
+    (
+        NEW,
+        reading("emergency", "critical"),
+        None,
+        "he has a gun",
+        False,
+        "emergency",
+        "critical",
+        None,
+        False,
+    ),
     (NEW, reading("stop", "low"), "stop", "STOP", False, "stop", "low", True, False),
     (OPTED_OUT, reading("stop", "low"), "stop", "STOP", False, None, "low", True, False),
     (NEW, reading("stop", "low"), None, "make him stop", False, "stop_hint", "low", None, False),
@@ -38,22 +54,76 @@ CASES = [
     (NEW, reading("greeting", "low"), "start", "YES", False, "greeting", "low", None, False),
     (NEW, reading("info", "low"), "help", "INFO", False, "info", "low", None, False),
     (HELD, reading("greeting", "low"), None, "ok", False, None, "normal", None, False),
-    (HELD, reading("emergency", "critical"), None, "he is back", False,
-     None, "critical", None, True),
+    (
+        HELD,
+        reading("emergency", "critical"),
+        None,
+        "he is back",
+        False,
+        None,
+        "critical",
+        None,
+        True,
+    ),
     (OPEN_HIGH, reading("thanks", "low"), None, "thanks", False, "thanks", "high", None, False),
     (BLOCKED, reading("unknown"), None, "spam spam", False, "unknown", "low", None, False),
-    (BLOCKED, reading("emergency", "critical"), None, "help he hits me", False,
-     "emergency", "critical", None, False),
-    (WAS_CRITICAL, reading("greeting", "low"), None, "hi again", False,
-     "greeting", "high", None, False),
+    (
+        BLOCKED,
+        reading("emergency", "critical"),
+        None,
+        "help he hits me",
+        False,
+        "emergency",
+        "critical",
+        None,
+        False,
+    ),
+    (
+        WAS_CRITICAL,
+        reading("greeting", "low"),
+        None,
+        "hi again",
+        False,
+        "greeting",
+        "high",
+        None,
+        False,
+    ),
     (NEW, reading("unknown"), None, "", True, "media", "high", None, False),
     (NEW, reading("help"), None, "see this", True, "help", "high", None, False),
-    (NEW, reading("thanks", "high", doubt=True, top=(("emergency", 0.5),)), None, "ok he left",
-     False, "emergency", "high", None, False),
-    (NEW, reading("thanks", "high", doubt=True, top=(("thanks", 0.6),)), None, "ok bye",
-     False, "help", "high", None, False),
-    (NEW, reading("report", "high", doubt=True, top=(("report", 0.6),)), None, "report him",
-     False, "report", "high", None, False),
+    (
+        NEW,
+        reading("thanks", "high", doubt=True, top=(("emergency", 0.5),)),
+        None,
+        "ok he left",
+        False,
+        "emergency",
+        "high",
+        None,
+        False,
+    ),
+    (
+        NEW,
+        reading("thanks", "high", doubt=True, top=(("thanks", 0.6),)),
+        None,
+        "ok bye",
+        False,
+        "help",
+        "high",
+        None,
+        False,
+    ),
+    (
+        NEW,
+        reading("report", "high", doubt=True, top=(("report", 0.6),)),
+        None,
+        "report him",
+        False,
+        "report",
+        "high",
+        None,
+        False,
+    ),
 ]
 
 
@@ -61,10 +131,15 @@ CASES = [
     ("state", "read", "keyword", "body", "media", "key", "priority", "opt_out", "alert"), CASES
 )
 def test_decision_table(state, read, keyword, body, media, key, priority, opt_out, alert):
-    decision = decide(state, read, keyword=keyword, body=body, has_media=media,
-                      emergency_keys=EMERGENCY_KEYS)
+    decision = decide(
+        state, read, keyword=keyword, body=body, has_media=media, emergency_keys=EMERGENCY_KEYS
+    )
     assert (decision.reply_key, decision.priority, decision.opt_out, decision.held_alert) == (
-        key, priority, opt_out, alert)
+        key,
+        priority,
+        opt_out,
+        alert,
+    )
 
 
 def test_the_reply_language_follows_a_choice_then_the_conversation():

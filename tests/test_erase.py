@@ -47,11 +47,14 @@ OPERATOR_TEXT = "Stay on the line with us, are you near the barn now?"
 
 def dump(r: Any) -> list[tuple[str, str]]:
     """Every key in Redis with its whole value, read by type, as text."""
-    clients = [n.redis_connection for n in r.get_primaries()] if isinstance(r, RedisCluster) \
-        else [r]
+    clients = (
+        [n.redis_connection for n in r.get_primaries()] if isinstance(r, RedisCluster) else [r]
+    )
     readers = {
-        "string": lambda c, k: c.get(k), "hash": lambda c, k: c.hgetall(k),
-        "list": lambda c, k: c.lrange(k, 0, -1), "set": lambda c, k: c.smembers(k),
+        "string": lambda c, k: c.get(k),
+        "hash": lambda c, k: c.hgetall(k),
+        "list": lambda c, k: c.lrange(k, 0, -1),
+        "set": lambda c, k: c.smembers(k),
         "zset": lambda c, k: c.zrange(k, 0, -1, withscores=True),
         "stream": lambda c, k: c.xrange(k),
     }
@@ -91,8 +94,9 @@ def a_whole_conversation(app: Any, fake: Any) -> tuple[Any, str]:
     root = logged_in(app, "root")
     ref = row_for(root, NUMBER[-4:])["ref"]
     post(root, f"/console/c/{ref}/claim")
-    assert post(root, f"/console/c/{ref}/reply", text=OPERATOR_TEXT, key="a" * 32).status_code \
-        == 303
+    assert (
+        post(root, f"/console/c/{ref}/reply", text=OPERATOR_TEXT, key="a" * 32).status_code == 303
+    )
     assert delivered(client, fake.messages[-1]["Sid"]) == 204
     return root, ref
 
@@ -102,8 +106,9 @@ def aof_rewrites(r: Any) -> int:
 
 
 def aof_text(directory: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file()
-                    and ".aof" in p.name)
+    return b"".join(
+        p.read_bytes() for p in directory.rglob("*") if p.is_file() and ".aof" in p.name
+    )
 
 
 @pytest.fixture
@@ -122,8 +127,17 @@ def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
     r = redis.Redis.from_url(aof_valkey.url)
     root, ref = a_whole_conversation(app, fake_twilio)
     kept = naming(r, DIGITS)
-    for prefix in ("tl:conv:", "tl:log:", "tl:delivery:", "tl:out:", "tl:flood:", "tl:floodgate:",
-                   "tl:floodseen:", "tl:ref:", "tl:queue"):
+    for prefix in (
+        "tl:conv:",
+        "tl:log:",
+        "tl:delivery:",
+        "tl:out:",
+        "tl:flood:",
+        "tl:floodgate:",
+        "tl:floodseen:",
+        "tl:ref:",
+        "tl:queue",
+    ):
         assert any(k.startswith(prefix) for k in kept), (prefix, kept)
     assert SECRET.encode() in aof_text(aof_valkey.directory)
     before = aof_rewrites(r)
@@ -163,8 +177,9 @@ def test_an_erase_during_a_rewrite_rewrites_again_after_it(app_config, aof_valke
     assert r.info("persistence")["aof_rewrite_in_progress"]
     store.erase(app.redis, CID)
     deadline = time.monotonic() + 30
-    while r.info("persistence")["aof_rewrites"] < before + 2 or \
-            SECRET.encode() in aof_text(aof_valkey.directory):
+    while r.info("persistence")["aof_rewrites"] < before + 2 or SECRET.encode() in aof_text(
+        aof_valkey.directory
+    ):
         assert time.monotonic() < deadline, r.info("persistence")
         time.sleep(0.1)
     assert DIGITS.encode() not in aof_text(aof_valkey.directory)
@@ -224,8 +239,11 @@ def test_the_sweep_on_a_cluster(cluster_app, cluster_client):
 
 def indexed(client, cid: str) -> list[str]:
     """The shared sorted sets that hold the conversation (the queue, bot/history.py's)."""
-    return [k for k in (store.QUEUE, history.CONVS, history.CRITICAL, history.CLOSED)
-            if client.zscore(k, cid) is not None]
+    return [
+        k
+        for k in (store.QUEUE, history.CONVS, history.CRITICAL, history.CLOSED)
+        if client.zscore(k, cid) is not None
+    ]
 
 
 def test_an_expired_conversation_leaves_nothing_behind(fake_twilio, app, redis_client):
@@ -262,8 +280,14 @@ def test_every_key_of_a_live_conversation_expires_with_it(fake_twilio, app, redi
     assert 0 < ends - time.time() * 1000 <= 3600_000
     keys = [k for k in naming(redis_client, DIGITS) if k != "tl:queue" and "{" in k]
     assert {k.split("{")[0] for k in keys} == {
-        "tl:conv:", "tl:log:", "tl:delivery:", "tl:out:", "tl:flood:", "tl:floodgate:",
-        "tl:floodseen:"}
+        "tl:conv:",
+        "tl:log:",
+        "tl:delivery:",
+        "tl:out:",
+        "tl:flood:",
+        "tl:floodgate:",
+        "tl:floodseen:",
+    }
     for key in keys:  # none outlives it (the flood counters end sooner)
         assert 0 < redis_client.pexpiretime(key) <= ends, key
     for key in (store.log_key(CID), f"tl:delivery:{{{CID}}}"):
@@ -289,8 +313,14 @@ def test_the_sweep_runs_from_the_app_and_from_the_command_line(app, client, valk
 
     orphans()
     env = {**os.environ, "REDIS_URL": valkey.url}
-    done = subprocess.run([sys.executable, "-m", "bot", "sweep"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sweep"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"members": 2, "keys": 2, "refs": 0}
     assert naming(redis_client, "5550009999") == []

@@ -17,8 +17,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def untuned() -> dict[str, dict]:
-    return {path.stem: evaluate.evaluate_examples(list(read_jsonl(path)))
-            for path in sorted((EVAL / "untuned").glob("*.jsonl"))}
+    return {
+        path.stem: evaluate.evaluate_examples(list(read_jsonl(path)))
+        for path in sorted((EVAL / "untuned").glob("*.jsonl"))
+    }
 
 
 def test_there_are_at_least_three_untuned_sets_in_thirty_languages() -> None:

@@ -52,7 +52,9 @@ def test_redis_killed_during_a_burst_then_back(app_config, own_valkey):
     assert [HOTLINE in text for text in burst(app, after)] == [True] * len(after)
     app.extensions["upkeep"].run_once()  # what each worker's background thread does every second
     assert app.test_client().get("/healthz").get_json() == {
-        "redis": "ok", "classifier": "ok", "journal": 0,
+        "redis": "ok",
+        "classifier": "ok",
+        "journal": 0,
     }
     # nothing acknowledged is lost, nothing is stored twice, and the one in danger is on top
     everyone = before + during + after
@@ -66,12 +68,16 @@ def test_nothing_acknowledged_is_lost_when_redis_crashes(app_config, own_valkey)
     app = create_app({**app_config, "REDIS_URL": own_valkey.url})
     senders = [f"+1555300{n:04d}" for n in range(60)]
     for body in ("HELP", "my boss took my passport"):
-        assert [s for s, text in zip(senders, burst(app, senders, body), strict=True)
-                if HOTLINE not in text] == []
+        assert [
+            s
+            for s, text in zip(senders, burst(app, senders, body), strict=True)
+            if HOTLINE not in text
+        ] == []
     own_valkey.stop(kill=True)  # SIGKILL: no shutdown save, only the append-only file
     own_valkey.start()
     assert {s: inbound(app.redis, s) for s in senders} == {
-        s: ["HELP", "my boss took my passport"] for s in senders}
+        s: ["HELP", "my boss took my passport"] for s in senders
+    }
     assert {row["cid"] for row in store.queue(app.redis)} == {f"sms:{s}" for s in senders}
 
 
@@ -88,7 +94,10 @@ def broken_intents(tmp_path: Path) -> Path:
 def test_check_names_the_broken_file_and_line(broken_intents):
     run = subprocess.run(
         [sys.executable, "-m", "bot", "check", "--intents", str(broken_intents)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert run.returncode == 1
     assert f"{broken_intents / 'keywords.yaml'}:5:" in run.stdout

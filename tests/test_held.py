@@ -57,15 +57,14 @@ def test_the_bot_sends_the_emergency_reply_if_no_operator_answers(
     assert len(fake_twilio.messages) == 1  # sent once
 
 
-def test_an_operator_reply_in_time_keeps_the_bot_out(
-    fake_twilio, app, send_sms, monkeypatch
-):
+def test_an_operator_reply_in_time_keeps_the_bot_out(fake_twilio, app, send_sms, monkeypatch):
     monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)  # due at once: answered first anyway
     alice, ref = held_by_alice(app, send_sms)
     send_sms("he is back, he has a knife, help me")
     assert "answer now" in page(alice, f"/console/c/{ref}")
-    post(alice, f"/console/c/{ref}/reply", text="Alice here. Can you leave the house?",
-         key="a" * 32)
+    post(
+        alice, f"/console/c/{ref}/reply", text="Alice here. Can you leave the house?", key="a" * 32
+    )
     assert "answer now" not in page(alice, f"/console/c/{ref}")
     app.extensions["upkeep"].run_once()
     # an alert left behind (a second worker raised it) still sees the operator's answer

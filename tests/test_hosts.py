@@ -44,11 +44,17 @@ def test_public_url_names_the_trusted_host(app_config, redis_client):
 
 def test_behind_a_proxy_the_forwarded_host_must_be_trusted(app_config, redis_client):
     app = create_app({**app_config, "TRUSTED_PROXIES": 1, "TRUSTED_HOSTS": "line.example.org"})
-    good = signed_post(app, "https://line.example.org/sms", **{
-        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "line.example.org"})
+    good = signed_post(
+        app,
+        "https://line.example.org/sms",
+        **{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "line.example.org"},
+    )
     assert HOTLINE in reply(good)
-    forged = signed_post(app, "https://evil.example/sms", **{
-        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
+    forged = signed_post(
+        app,
+        "https://evil.example/sms",
+        **{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+    )
     assert forged.status_code == 400
 
 

@@ -44,8 +44,12 @@ KNOWN_MISSES = {
 
 @pytest.mark.parametrize(
     ("code", "text"),
-    [pytest.param(code, text, marks=pytest.mark.xfail(reason=KNOWN_MISSES[code], strict=True))
-     if code in KNOWN_MISSES else (code, text) for code, text in SENTENCES.items()],
+    [
+        pytest.param(code, text, marks=pytest.mark.xfail(reason=KNOWN_MISSES[code], strict=True))
+        if code in KNOWN_MISSES
+        else (code, text)
+        for code, text in SENTENCES.items()
+    ],
 )
 def test_classifier_reports_the_language(code: str, text: str) -> None:
     result = default_classifier().classify(text)
@@ -69,8 +73,12 @@ def test_short_ambiguous_text_leans_on_the_conversation() -> None:
 
 def test_language_names_switch() -> None:
     clf = default_classifier()
-    for text, target, lang in [("ESPAÑOL", "es", "es"), ("english", "en", "en"),
-                               ("en français svp", "fr", "fr"), ("russian please", "ru", "en")]:
+    for text, target, lang in [
+        ("ESPAÑOL", "es", "es"),
+        ("english", "en", "en"),
+        ("en français svp", "fr", "fr"),
+        ("russian please", "ru", "en"),
+    ]:
         result = clf.classify(text)
         assert (result.intent, result.switch_to, result.language) == ("language", target, lang)
 

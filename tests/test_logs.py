@@ -23,8 +23,10 @@ def fails_with_the_number() -> None:
 
 
 def test_masks_keep_the_last_four():
-    assert mask(f"to {NUMBER}, sms:{NUMBER}, ?From=%2B15550001111") == \
-        f"to {MASKED_NUMBER}, sms:{MASKED_NUMBER}, ?From=%2B*******1111"
+    assert (
+        mask(f"to {NUMBER}, sms:{NUMBER}, ?From=%2B15550001111")
+        == f"to {MASKED_NUMBER}, sms:{MASKED_NUMBER}, ?From=%2B*******1111"
+    )
     assert mask(f"token={TOKEN}&since=3") == f"token={MASKED_TOKEN}&since=3"
     assert mask("at 1712345678.123, 911, +12, 42 ms") == "at 1712345678.123, 911, +12, 42 ms"
 
@@ -45,8 +47,13 @@ def test_messages_and_tracebacks_are_masked(app, caplog):
 
 @pytest.mark.slow
 def test_gunicorn_and_the_app_log_masked(valkey, tmp_path: Path):
-    env = {"REDIS_URL": valkey.url, "SECRET_KEY": "logs", "DATA_DIR": str(tmp_path / "data"),
-           "WEB_CONCURRENCY": "1", "LOG_LEVEL": "INFO"}
+    env = {
+        "REDIS_URL": valkey.url,
+        "SECRET_KEY": "logs",
+        "DATA_DIR": str(tmp_path / "data"),
+        "WEB_CONCURRENCY": "1",
+        "LOG_LEVEL": "INFO",
+    }
     log = tmp_path / "gunicorn.log"
     with Gunicorn("tests.log_app:app", env, log) as server:
         assert requests.get(f"{server.url}/boom", timeout=10).status_code == 500

@@ -46,8 +46,9 @@ def test_a_frozen_redis_costs_one_timeout_not_one_per_command(app_config, own_va
     try:
         started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
-            texts = list(pool.map(lambda s: reply(post(app, "my boss keeps my passport", s)),
-                                  senders))
+            texts = list(
+                pool.map(lambda s: reply(post(app, "my boss keeps my passport", s)), senders)
+            )
         probes = (time.monotonic() - started) / circuit.cooldown + 1
         assert [s for s, text in zip(senders, texts, strict=True) if HOTLINE not in text] == []
         # each message makes several Redis calls: without the breaker, 64 x several timeouts
@@ -58,7 +59,8 @@ def test_a_frozen_redis_costs_one_timeout_not_one_per_command(app_config, own_va
     app.extensions["upkeep"].run_once()
     assert health(app) == {"redis": "ok", "classifier": "ok", "journal": 0}
     assert {s: inbound(app.redis, s) for s in senders} == {
-        s: ["my boss keeps my passport"] for s in senders}
+        s: ["my boss keeps my passport"] for s in senders
+    }
     assert len(store.queue(app.redis)) == 64
 
 
@@ -198,8 +200,9 @@ def test_a_web_chat_message_during_an_outage_is_kept_and_shown_once(app_config, 
     client = app.test_client()
     token = client.post("/chat/api/start").get_json()["token"]
     own_valkey.stop(kill=True)
-    sent = client.post("/chat/api/messages",
-                       json={"token": token, "text": "i need help leaving", "since": 0})
+    sent = client.post(
+        "/chat/api/messages", json={"token": token, "text": "i need help leaving", "since": 0}
+    )
     body = sent.get_json()
     assert sent.status_code == 200 and body["stored"] is True and HOTLINE in body["reply"]
     own_valkey.start()
@@ -215,8 +218,14 @@ def test_gunicorn_workers_restart_the_embedded_server_and_replay_by_themselves(t
     """No test calls `run_once` here: the workers' own background threads do the work."""
     public = "http://line.invalid"
     data = tmp_path / "data"
-    env = {"REDIS_URL": "", "DATA_DIR": str(data), "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-           "PUBLIC_URL": public, "SECRET_KEY": "s", "UPKEEP_SECONDS": "1"}
+    env = {
+        "REDIS_URL": "",
+        "DATA_DIR": str(data),
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_URL": public,
+        "SECRET_KEY": "s",
+        "UPKEEP_SECONDS": "1",
+    }
 
     def text(body: str, sender: str) -> str:
         return reply(post_sms_over_http(server.url, public, body, sender))

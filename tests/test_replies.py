@@ -13,8 +13,24 @@ from bot.replies import Numbers, load_responses, reply_text
 from bot.smstext import is_gsm7, segments, smart_encode
 from tests.helpers import HOTLINE, reply
 
-LANGUAGES = ["en", "es", "fr", "pt", "ht", "zh", "vi", "ko", "tl", "th", "ru", "uk", "ar", "hi",
-             "pl", "ro"]
+LANGUAGES = [
+    "en",
+    "es",
+    "fr",
+    "pt",
+    "ht",
+    "zh",
+    "vi",
+    "ko",
+    "tl",
+    "th",
+    "ru",
+    "uk",
+    "ar",
+    "hi",
+    "pl",
+    "ro",
+]
 REPLIES = load_responses(ROOT / "responses")
 PLACEHOLDERS = ("{emergency}", "{crisis}", "{hotline}", "{textline}")
 NUMBERS = Numbers()
@@ -30,8 +46,11 @@ def test_every_reply_exists_with_the_same_numbers_as_english(language):
     assert set(texts) == set(english), set(english) ^ set(texts)
     for key, text in texts.items():
         for placeholder in PLACEHOLDERS:
-            assert (placeholder in text) == (placeholder in english[key]), (language, key,
-                                                                             placeholder)
+            assert (placeholder in text) == (placeholder in english[key]), (
+                language,
+                key,
+                placeholder,
+            )
     emergency = texts["emergency"]
     assert emergency.index("{emergency}") < emergency.index("{hotline}")
 

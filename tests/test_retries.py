@@ -31,8 +31,12 @@ def test_a_retry_of_a_silent_answer_stays_silent(send_sms, redis_client) -> None
 def test_the_fallback_instance_and_the_primary_store_it_once(app_config, redis_client) -> None:
     """Two app instances on one Redis get the same MessageSid at the same moment."""
     apps = [create_app(app_config), create_app(app_config)]
-    params = {"From": "+15550004003", "To": "+15559990000", "Body": "they locked me in",
-              "MessageSid": "SM" + "9" * 32}
+    params = {
+        "From": "+15550004003",
+        "To": "+15559990000",
+        "Body": "they locked me in",
+        "MessageSid": "SM" + "9" * 32,
+    }
     headers = {"X-Twilio-Signature": sign("http://localhost/sms", params)}
     replies: list[str] = []
 

@@ -234,8 +234,9 @@ def test_redis_down_still_replies_with_the_hotline_and_recovers(
         valkey.start()
     assert hotline_reply(reply(send_sms("HELP", sender="+15550004444")))
     app.extensions["upkeep"].run_once()  # the journal reaches Redis once it answers
-    assert [e.text for e in store.transcript(redis_client, "sms:+15550001111")
-            if e.direction == "in"] == ["HELP", "he is going to hurt me", "asdfgh"]
+    assert [
+        e.text for e in store.transcript(redis_client, "sms:+15550001111") if e.direction == "in"
+    ] == ["HELP", "he is going to hurt me", "asdfgh"]
     assert inbound(redis_client, "+15550004444") == ["HELP"]
     assert store.conversation(redis_client, "sms:+15550001111")["priority"] == "critical"
 

@@ -18,11 +18,16 @@ from bot.triage.train import train
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = Settings(hidden=16, members=2, steps=60, neighbours=3)
 EXAMPLES = [
-    ("he is hitting me right now", "emergency"), ("they locked me in the room", "emergency"),
-    ("i want to end my life", "self_harm"), ("i have pills saved to die", "self_harm"),
-    ("my boss took my passport", "help"), ("i need help please", "help"),
-    ("what time is the game tonight", "unknown"), ("pick up milk on the way", "unknown"),
-    ("hello there", "greeting"), ("thanks a lot", "thanks"),
+    ("he is hitting me right now", "emergency"),
+    ("they locked me in the room", "emergency"),
+    ("i want to end my life", "self_harm"),
+    ("i have pills saved to die", "self_harm"),
+    ("my boss took my passport", "help"),
+    ("i need help please", "help"),
+    ("what time is the game tonight", "unknown"),
+    ("pick up milk on the way", "unknown"),
+    ("hello there", "greeting"),
+    ("thanks a lot", "thanks"),
 ]
 
 
@@ -60,8 +65,14 @@ def test_a_trained_head_classifies(trained: tuple[Path, Path]) -> None:
 
 
 def check(tmp_path: Path, data: Path, model: Path, evaluation: Path) -> list[str]:
-    return hygiene.check_all(ROOT / "intents", ROOT / "responses", io.StringIO(),
-                             train_dir=data, eval_dir=evaluation, model_dir=model)
+    return hygiene.check_all(
+        ROOT / "intents",
+        ROOT / "responses",
+        io.StringIO(),
+        train_dir=data,
+        eval_dir=evaluation,
+        model_dir=model,
+    )
 
 
 def test_check_passes_when_all_is_in_order(trained: tuple[Path, Path], tmp_path: Path) -> None:
@@ -70,16 +81,16 @@ def test_check_passes_when_all_is_in_order(trained: tuple[Path, Path], tmp_path:
     assert check(tmp_path, data, model, tmp_path / "eval") == []
 
 
-def test_check_fails_on_a_text_in_training_and_evaluation(trained: tuple[Path, Path],
-                                                         tmp_path: Path) -> None:
+def test_check_fails_on_a_text_in_training_and_evaluation(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
     data, model = trained
     write_set(tmp_path / "eval", [("My boss took my PASSPORT!", "help")])  # same message
     problems = check(tmp_path, data, model, tmp_path / "eval")
     assert len(problems) == 1 and "training and evaluation" in problems[0]
 
 
-def test_check_fails_on_a_stale_or_missing_head(trained: tuple[Path, Path],
-                                                tmp_path: Path) -> None:
+def test_check_fails_on_a_stale_or_missing_head(trained: tuple[Path, Path], tmp_path: Path) -> None:
     data, model = trained
     write_set(tmp_path / "eval", [("is this the hotline", "info")])
     with open(data / "set.jsonl", "a", encoding="utf-8") as out:

@@ -24,15 +24,29 @@ def classifier() -> Classifier:
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("HELP", "help"), ("hlep", "help"), ("Help!!", "help"), ("helpp", "help"),
-        ("STOP", "stop"), ("stpo", "stop"), ("Stop please", "stop"), ("unsubscrive", "stop"),
-        ("START", "start"), ("unstop", "start"), ("INFO", "info"), ("INFRO", "info"),
-        ("AGENT", "talk_to_person"), ("AYUDA", "help"), ("aide", "help"),
-        ("ESPAÑOL", "language"), ("en français", "language"), ("spanish please", "language"),
+        ("HELP", "help"),
+        ("hlep", "help"),
+        ("Help!!", "help"),
+        ("helpp", "help"),
+        ("STOP", "stop"),
+        ("stpo", "stop"),
+        ("Stop please", "stop"),
+        ("unsubscrive", "stop"),
+        ("START", "start"),
+        ("unstop", "start"),
+        ("INFO", "info"),
+        ("INFRO", "info"),
+        ("AGENT", "talk_to_person"),
+        ("AYUDA", "help"),
+        ("aide", "help"),
+        ("ESPAÑOL", "language"),
+        ("en français", "language"),
+        ("spanish please", "language"),
     ],
 )
-def test_keywords_and_language_names_are_rules(classifier: Classifier, text: str,
-                                               intent: str) -> None:
+def test_keywords_and_language_names_are_rules(
+    classifier: Classifier, text: str, intent: str
+) -> None:
     result = classifier.classify(text)
     assert result.intent == intent
     assert result.matched and result.matched.split(":")[0] in {"keyword", "language"}
@@ -68,8 +82,9 @@ def test_bare_keyword_takes_the_conversation_language(classifier: Classifier) ->
         ("ช่วยด้วย เขาจะทำร้ายฉัน", CRITICAL),
     ],
 )
-def test_danger_is_critical_in_any_language(classifier: Classifier, text: str,
-                                            intents: set[str]) -> None:
+def test_danger_is_critical_in_any_language(
+    classifier: Classifier, text: str, intents: set[str]
+) -> None:
     result = classifier.classify(text)
     if result.doubt:  # the doubt band: queued high, answered with the emergency reply
         assert result.top[0][0] in intents and result.priority == "high", result
@@ -84,8 +99,13 @@ def test_a_greeting_with_a_plea_is_help(classifier: Classifier, text: str) -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["this homework is killing me lol", "what time does the bus come", "He's my favorite roommate",
-     "honestly", "I'm stuck in traffic, be there in 10"],
+    [
+        "this homework is killing me lol",
+        "what time does the bus come",
+        "He's my favorite roommate",
+        "honestly",
+        "I'm stuck in traffic, be there in 10",
+    ],
 )
 def test_everyday_chatter_is_not_critical(classifier: Classifier, text: str) -> None:
     result = classifier.classify(text)
@@ -118,16 +138,22 @@ class _Fixed:
         return np.tile(self.vector, (len(texts), 1))
 
 
-def fixed_classifier(probabilities: dict[str, float], critical: float = 0.5,
-                     doubt: float = 0.2) -> Classifier:
+def fixed_classifier(
+    probabilities: dict[str, float], critical: float = 0.5, doubt: float = 0.2
+) -> Classifier:
     """A classifier that reads every free text with the given intent probabilities."""
     terms = contract()
     p = [probabilities.get(i, 0.0) for i in terms.intents]
-    head = Head(terms.intents, np.zeros(16, np.float32), np.ones(16, np.float32),
-                [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
-                np.zeros((0, 16), np.float32), np.zeros(0, np.intp),
-                Settings(neighbour_weight=0.0),
-                {"thresholds": {"critical": critical, "doubt": doubt}})
+    head = Head(
+        terms.intents,
+        np.zeros(16, np.float32),
+        np.ones(16, np.float32),
+        [[(np.eye(16, dtype=np.float32), np.zeros(16, np.float32))]],
+        np.zeros((0, 16), np.float32),
+        np.zeros(0, np.intp),
+        Settings(neighbour_weight=0.0),
+        {"thresholds": {"critical": critical, "doubt": doubt}},
+    )
     latin_is_english = LanguageReader(head, {"latin": ["en"]})
     return Classifier(_Fixed(p), head, Keywords(), terms, latin_is_english)
 
@@ -182,20 +208,26 @@ def test_negations_jokes_and_idioms_are_not_critical(classifier: Classifier, tex
         "make him stop please hes hurting me",
     ],
 )
-def test_danger_with_negations_or_help_words_stays_critical(classifier: Classifier,
-                                                            text: str) -> None:
+def test_danger_with_negations_or_help_words_stays_critical(
+    classifier: Classifier, text: str
+) -> None:
     assert classifier.classify(text).intent in CRITICAL
 
 
 def test_own_case_is_help_and_someone_elses_is_report(classifier: Classifier) -> None:
     assert classifier.classify("they force me to work 18 hours without pay").intent == "help"
-    assert classifier.classify("my cousin is forced to work 18 hours without pay and they "
-                               "took her passport").intent == "report"
+    assert (
+        classifier.classify(
+            "my cousin is forced to work 18 hours without pay and they took her passport"
+        ).intent
+        == "report"
+    )
 
 
 def test_likely_danger_in_doubt_gets_the_emergency_reply_first(app, send_sms) -> None:
     app.extensions["line"].content.classifier = fixed_classifier(
-        {"unknown": 0.35, "emergency": 0.65}, critical=0.8)
+        {"unknown": 0.35, "emergency": 0.65}, critical=0.8
+    )
     text = reply(send_sms("hes home early pls come", sender="+15550007778"))
     assert text.startswith("If you are in danger now, call 911")
 
@@ -205,13 +237,15 @@ def test_a_message_in_doubt_is_queued_high_and_answered_with_the_emergency_numbe
 ) -> None:
     """Through the webhook: the classifier is unsure a message is critical (the doubt band)."""
     app.extensions["line"].content.classifier = fixed_classifier(
-        {"greeting": 0.7, "emergency": 0.3})
+        {"greeting": 0.7, "emergency": 0.3}
+    )
     text = reply(send_sms("hey are you there", sender="+15550007777"))
     assert "911" in text and HOTLINE in text
     [row] = [r for r in store.queue(redis_client) if r["cid"] == "sms:+15550007777"]
     assert row["priority"] == "high"
-    [inbound] = [e for e in store.transcript(redis_client, "sms:+15550007777")
-                 if e.direction == "in"]
+    [inbound] = [
+        e for e in store.transcript(redis_client, "sms:+15550007777") if e.direction == "in"
+    ]
     assert inbound.intent == "greeting" and inbound.meta["doubt"] is True
 
 

@@ -32,14 +32,20 @@ PUBLIC = "http://line.invalid"  # both instances sit behind one public address
 @pytest.fixture
 def instances(valkey, redis_client, tmp_path: Path) -> Iterator[list[str]]:
     env = {
-        "REDIS_URL": valkey.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_URL": PUBLIC,
-        "SECRET_KEY": "shared-secret", "DATA_DIR": str(tmp_path / "data"), "WEB_CONCURRENCY": "1",
+        "REDIS_URL": valkey.url,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_URL": PUBLIC,
+        "SECRET_KEY": "shared-secret",
+        "DATA_DIR": str(tmp_path / "data"),
+        "WEB_CONCURRENCY": "1",
     }
     accounts.create(redis_client, "alice", PASSWORD)
     accounts.create(redis_client, "bob", PASSWORD)
     with ExitStack() as stack:
-        servers = [stack.enter_context(Gunicorn("app:app", env, tmp_path / "gunicorn.log"))
-                   for _ in range(2)]
+        servers = [
+            stack.enter_context(Gunicorn("app:app", env, tmp_path / "gunicorn.log"))
+            for _ in range(2)
+        ]
         yield [server.url for server in servers]
 
 
@@ -71,8 +77,9 @@ def test_a_message_to_one_shows_on_the_other_and_a_claim_blocks(instances, redis
 
     alice = operator(a, "alice")
     token = csrf(alice, f"{a}/console/")
-    assert alice.post(f"{a}/console/c/{row['ref']}/claim", data={"csrf_token": token},
-                      timeout=10).ok
+    assert alice.post(
+        f"{a}/console/c/{row['ref']}/claim", data={"csrf_token": token}, timeout=10
+    ).ok
     token = csrf(bob, f"{b}/console/")
     page = bob.post(f"{b}/console/c/{row['ref']}/claim", data={"csrf_token": token}, timeout=10)
     assert "alice already holds this conversation" in page.text
@@ -90,11 +97,14 @@ def test_every_message_answered_by_either_instance_is_stored_once(instances, red
 
     def person(n: int) -> list[str]:
         sender = senders[n]
-        return [reply(text_in(instances[(n + k) % 2], sender, body))
-                for k, body in enumerate(sent[sender])]
+        return [
+            reply(text_in(instances[(n + k) % 2], sender, body))
+            for k, body in enumerate(sent[sender])
+        ]
 
     with ThreadPoolExecutor(8) as pool:
         answers = dict(zip(senders, pool.map(person, range(len(senders))), strict=True))
-    assert {s: [HOTLINE in a for a in got] for s, got in answers.items()} == \
-        {s: [True] * 4 for s in senders}
+    assert {s: [HOTLINE in a for a in got] for s, got in answers.items()} == {
+        s: [True] * 4 for s in senders
+    }
     assert {s: inbound(redis_client, s) for s in senders} == sent

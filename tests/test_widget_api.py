@@ -72,8 +72,9 @@ def test_the_reply_says_its_language_so_the_widget_can_follow(client):
     spanish = say(client, token, "ayuda", since=2).get_json()
     assert spanish["language"] == "es" and "Línea" in spanish["reply"]
     # the browser's language stands in for a first bare keyword, and is reported back
-    hinted = client.post(f"{API}/messages", json={"token": start(client), "text": "HELP",
-                                                  "lang": "es"}).get_json()
+    hinted = client.post(
+        f"{API}/messages", json={"token": start(client), "text": "HELP", "lang": "es"}
+    ).get_json()
     assert hinted["language"] == "es"
 
 
@@ -185,8 +186,11 @@ def test_messages_past_the_chat_limit_are_refused_and_not_stored(app_config, red
     # Another chat from another address is unaffected.
     other_client = limited_client(app_config, per_chat=3, per_address=100)
     other = other_client.post(f"{API}/start", environ_base={"REMOTE_ADDR": "10.0.0.9"}).get_json()
-    sent = other_client.post(f"{API}/messages", json={"token": other["token"], "text": "help"},
-                             environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    sent = other_client.post(
+        f"{API}/messages",
+        json={"token": other["token"], "text": "help"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert sent.status_code == 200 and HOTLINE in sent.get_json()["reply"]
 
 
@@ -196,8 +200,11 @@ def test_messages_past_the_address_limit_are_refused_across_chats(app_config, re
     assert [say(client, t, "help").status_code for t in tokens] == [200, 200, 200, 200, 429]
     assert store.transcript(redis_client, f"web:{tokens[4]}") == []
     assert b"127.0.0.1" not in b" ".join(redis_client.keys("*"))  # no address stored
-    elsewhere = client.post(f"{API}/messages", json={"token": tokens[4], "text": "help"},
-                            environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    elsewhere = client.post(
+        f"{API}/messages",
+        json={"token": tokens[4], "text": "help"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert elsewhere.status_code == 200
 
 
@@ -336,7 +343,8 @@ def test_a_first_keyword_follows_the_browser_language_for_every_reply_language(a
     line = app.extensions["line"]
     for lang in ("zh", "ar", "ht"):
         token = client.post("/chat/api/start").get_json()["token"]
-        sent = client.post("/chat/api/messages",
-                           json={"token": token, "text": "HELP", "lang": lang}).get_json()
+        sent = client.post(
+            "/chat/api/messages", json={"token": token, "text": "HELP", "lang": lang}
+        ).get_json()
         assert sent["reply"] == reply_text(line.content.replies, "help", lang, line.numbers)
         assert sent["language"] == lang

@@ -82,13 +82,21 @@ def test_a_language_table_is_served_cacheable_to_any_page(client, lang):
     assert response.get_json() == load(lang)["widget"]
     assert response.headers["Access-Control-Allow-Origin"] == "*"  # the widget embeds anywhere
     assert response.headers["Cache-Control"].startswith("public, max-age=")
-    again = client.get(f"/widget/strings/{lang}.json",
-                       headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        f"/widget/strings/{lang}.json", headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 
-@pytest.mark.parametrize("path", ["/widget/strings/xx.json", "/widget/strings/EN.json",
-                                  "/widget/strings/..%2Fen.json", "/page/strings/de.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/widget/strings/xx.json",
+        "/widget/strings/EN.json",
+        "/widget/strings/..%2Fen.json",
+        "/page/strings/de.json",
+    ],
+)
 def test_unknown_languages_are_not_found(client, path):
     assert client.get(path).status_code == 404
 
@@ -104,10 +112,16 @@ def test_page_in_arabic_is_right_to_left_with_numbers_isolated(client):
     assert 'data-lang="ar"' in html  # the widget starts in the page's language
 
 
-@pytest.mark.parametrize(("header", "lang"), [
-    ("zh-TW,zh;q=0.9,en;q=0.5", "zh"), ("de-DE,ht;q=0.8", "ht"), ("fil-PH", "tl"),
-    ("de-DE", "en"), ("", "en"),
-])
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("zh-TW,zh;q=0.9,en;q=0.5", "zh"),
+        ("de-DE,ht;q=0.8", "ht"),
+        ("fil-PH", "tl"),
+        ("de-DE", "en"),
+        ("", "en"),
+    ],
+)
 def test_page_follows_the_browser_when_no_language_is_asked(client, header, lang):
     html = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
     assert f'<html lang="{lang}" dir="ltr">' in html

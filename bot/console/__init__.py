@@ -28,6 +28,7 @@ CSRF_EXEMPT = frozenset({"sms", "outbound", "widget"})
 # Twilio's webhooks carry no cookies and need no session: skip reading and signing one.
 SESSIONLESS_PATHS = frozenset({"/sms", "/sms/status"})
 
+
 class Csrf(CSRFProtect):
     """CSRFProtect that exempts blueprints by name, including ones registered later."""
 

@@ -101,12 +101,20 @@ def _hset_if_exists(r: store.Client, cid: str, fields: dict[str, str]) -> bool:
 # --- notes ------------------------------------------------------------------------------------
 
 
-def add_note(r: store.Client, cid: str, author: str, text: str, retention_seconds: int,
-             kind: str = "note") -> bool:
+def add_note(
+    r: store.Client, cid: str, author: str, text: str, retention_seconds: int, kind: str = "note"
+) -> bool:
     """Add an internal note; False if the conversation no longer exists."""
     entry = json.dumps({"ts": time.time(), "author": author, "text": text, "kind": kind})
-    done = r.eval(_ADD_NOTE, 2, store.conv_key(cid), notes_key(cid), entry,
-                  retention_seconds * 1000, MAX_NOTES)
+    done = r.eval(
+        _ADD_NOTE,
+        2,
+        store.conv_key(cid),
+        notes_key(cid),
+        entry,
+        retention_seconds * 1000,
+        MAX_NOTES,
+    )
     if done:
         r.incr(store.VERSION)  # consoles watching the conversation redraw
     return bool(done)
@@ -146,8 +154,10 @@ def parse_tags(raw: str) -> tuple[list[str], str | None]:
         if not tag or tag.casefold() in (t.casefold() for t in tags):
             continue
         if len(tag) > MAX_TAG or len(tag.split()) > MAX_TAG_WORDS:
-            return [], (f"A tag is a few words: at most {MAX_TAG_WORDS} words and {MAX_TAG} "
-                        f"characters (“{tag[:MAX_TAG]}…” is longer).")
+            return [], (
+                f"A tag is a few words: at most {MAX_TAG_WORDS} words and {MAX_TAG} "
+                f"characters (“{tag[:MAX_TAG]}…” is longer)."
+            )
         tags.append(tag)
     if len(tags) > MAX_TAGS:
         return [], f"At most {MAX_TAGS} tags on a conversation."
@@ -198,8 +208,10 @@ def wrapup_summary(wrap: dict[str, str]) -> str:
     """One line for the audit log and the notes (categories only: nothing identifying)."""
     if not wrap:
         return ""
-    return (f"outcome: {OUTCOMES[wrap['outcome']]}; exploitation: "
-            f"{EXPLOITATION[wrap['exploitation']]}; minor involved: {MINOR[wrap['minor']]}")
+    return (
+        f"outcome: {OUTCOMES[wrap['outcome']]}; exploitation: "
+        f"{EXPLOITATION[wrap['exploitation']]}; minor involved: {MINOR[wrap['minor']]}"
+    )
 
 
 def save_wrapup(
@@ -211,8 +223,7 @@ def save_wrapup(
     fields = {**wrap, "wrapup_by": by, "wrapup_ts": repr(time.time())}
     if not _hset_if_exists(r, cid, fields):
         return False
-    add_note(r, cid, by, "Closed. " + wrapup_summary(wrap) + ".", retention_seconds,
-             kind="wrapup")
+    add_note(r, cid, by, "Closed. " + wrapup_summary(wrap) + ".", retention_seconds, kind="wrapup")
     return True
 
 
@@ -272,9 +283,11 @@ def check_canned(lang: str, title: str, text: str) -> str | None:
     try:
         text.format(**dict.fromkeys(PLACEHOLDERS, ""))
     except (KeyError, IndexError, ValueError) as exc:
-        return ("The text has a placeholder that cannot be filled "
-                f"({exc}): use {{emergency}}, {{crisis}}, {{hotline}} or {{textline}}, "
-                "and no other braces.")
+        return (
+            "The text has a placeholder that cannot be filled "
+            f"({exc}): use {{emergency}}, {{crisis}}, {{hotline}} or {{textline}}, "
+            "and no other braces."
+        )
     return None
 
 
@@ -323,8 +336,16 @@ def all_canned(r: store.Client) -> list[Canned]:
             continue
         try:
             data = json.loads(raw)
-            out.append(Canned(cid, data["lang"], data["title"], data["text"],
-                              data.get("by", ""), float(data.get("ts") or 0)))
+            out.append(
+                Canned(
+                    cid,
+                    data["lang"],
+                    data["title"],
+                    data["text"],
+                    data.get("by", ""),
+                    float(data.get("ts") or 0),
+                )
+            )
         except (ValueError, KeyError, TypeError):
             continue
     return sorted(out, key=lambda c: (c.title.casefold(), c.lang))
@@ -338,8 +359,14 @@ def get_canned(r: store.Client, cid: str) -> Canned | None:
     if raw is None:
         return None
     data = json.loads(raw)
-    return Canned(cid, data["lang"], data["title"], data["text"], data.get("by", ""),
-                  float(data.get("ts") or 0))
+    return Canned(
+        cid,
+        data["lang"],
+        data["title"],
+        data["text"],
+        data.get("by", ""),
+        float(data.get("ts") or 0),
+    )
 
 
 def put_canned(r: store.Client, answer: Canned) -> None:
@@ -354,6 +381,7 @@ def delete_canned(r: store.Client, cid: str) -> bool:
 
 def language_first(answers: list[Canned], language: str) -> list[Canned]:
     """The conversation's language first, then English, then the others (each by title)."""
+
     def rank(c: Canned) -> int:
         if c.lang == language:
             return 0

@@ -59,16 +59,20 @@ def canned_api() -> Response:
     answers = annotate.language_first(seeded(), language)
     return jsonify(
         language=language,
-        answers=[{"id": a.id, "lang": a.lang, "title": a.title, "text": filled(a.text)}
-                 for a in answers],
+        answers=[
+            {"id": a.id, "lang": a.lang, "title": a.title, "text": filled(a.text)} for a in answers
+        ],
     )
 
 
 def form_fields() -> tuple[str, str, str]:
     """The submitted language, title (spaces collapsed) and text."""
     form = request.form
-    return (form.get("lang", "").strip(), " ".join(form.get("title", "").split()),
-            form.get("text", "").strip())
+    return (
+        form.get("lang", "").strip(),
+        " ".join(form.get("title", "").split()),
+        form.get("text", "").strip(),
+    )
 
 
 def render_page(status: int = 200, **context: object) -> tuple[str, int]:
@@ -119,8 +123,9 @@ def existing(answer_id: str) -> Canned:
 def canned_edit_page(answer_id: str) -> str:
     """The form to edit one canned answer."""
     answer = existing(answer_id)
-    return render_template("console/canned_edit.html", answer=answer,
-                           languages=languages(seeded()), filled=filled)
+    return render_template(
+        "console/canned_edit.html", answer=answer, languages=languages(seeded()), filled=filled
+    )
 
 
 @bp.post("/canned/<answer_id>")
@@ -132,15 +137,27 @@ def canned_edit(answer_id: str) -> Response | tuple[str, int]:
     problem = annotate.check_canned(lang, title, text)
     if problem:
         draft = Canned(answer.id, lang, title, text, answer.by, answer.ts)
-        return render_template("console/canned_edit.html", answer=draft, error=problem,
-                               languages=languages(seeded()), filled=filled), 400
-    changed = [name for name, old, new in (("language", answer.lang, lang),
-                                           ("title", answer.title, title),
-                                           ("text", answer.text, text)) if old != new]
+        return render_template(
+            "console/canned_edit.html",
+            answer=draft,
+            error=problem,
+            languages=languages(seeded()),
+            filled=filled,
+        ), 400
+    changed = [
+        name
+        for name, old, new in (
+            ("language", answer.lang, lang),
+            ("title", answer.title, title),
+            ("text", answer.text, text),
+        )
+        if old != new
+    ]
     if changed:
         annotate.put_canned(redis(), Canned(answer.id, lang, title, text, actor(), time.time()))
-        audit.record(redis(), actor(), "canned_edit",
-                     note=f"{lang}: {title} ({', '.join(changed)} changed)")
+        audit.record(
+            redis(), actor(), "canned_edit", note=f"{lang}: {title} ({', '.join(changed)} changed)"
+        )
         flash(f"Saved “{title}” ({lang}).", "ok")
     else:
         flash("Nothing changed.", "ok")

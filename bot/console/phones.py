@@ -32,7 +32,7 @@ def parts(text: str) -> list[list[str]]:
         if dial is None:
             continue
         if match.start() > last:
-            out.append(["text", text[last:match.start()]])
+            out.append(["text", text[last : match.start()]])
         out.append(["tel", match[0], dial])
         last = match.end()
     if last < len(text or ""):

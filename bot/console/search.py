@@ -37,10 +37,30 @@ _REF = re.compile(r"^[0-9a-f]{1,64}$")
 _SUFFIX = re.compile(r"^[0-9A-Za-z_-]{1,4}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-FIELDS = ("status", "ended_by", "language", "last_intent", "priority", "peak_priority",
-          "last_text", "address", "count", "created", "last_in_ts", "claimed_by", "blocked",
-          "closed_ts", "episodes", "outcome", "exploitation", "minor", "wrapup_ts",
-          "waiting_since", "critical_since", "first_human_reply_ts")
+FIELDS = (
+    "status",
+    "ended_by",
+    "language",
+    "last_intent",
+    "priority",
+    "peak_priority",
+    "last_text",
+    "address",
+    "count",
+    "created",
+    "last_in_ts",
+    "claimed_by",
+    "blocked",
+    "closed_ts",
+    "episodes",
+    "outcome",
+    "exploitation",
+    "minor",
+    "wrapup_ts",
+    "waiting_since",
+    "critical_since",
+    "first_human_reply_ts",
+)
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -90,8 +110,9 @@ def read_query(args: Any) -> Query:
     q.text = " ".join((args.get("text") or "").split())[:MAX_TEXT]
     ref = (args.get("ref") or "").strip().lower()
     if ref and not _REF.match(ref):
-        errors.append("A reference is the letters and digits of a conversation's address "
-                      "(/console/c/…).")
+        errors.append(
+            "A reference is the letters and digits of a conversation's address (/console/c/…)."
+        )
     q.ref = ref
     number = (args.get("number") or "").strip().lstrip("•")
     if number and not _SUFFIX.match(number):
@@ -159,7 +180,7 @@ def run(r: store.Client, q: Query, secret: str) -> Found:
     names = FIELDS + ((history.INTENT_FIELD + q.intent,) if q.intent else ())
     rows = []
     for start in range(0, len(cids), BATCH):
-        batch = cids[start:start + BATCH]
+        batch = cids[start : start + BATCH]
         pipe = r.pipeline(transaction=False)
         for cid in batch:
             pipe.hmget(store.conv_key(cid), names)
@@ -175,8 +196,9 @@ def run(r: store.Client, q: Query, secret: str) -> Found:
 def _fits(q: Query, conv: dict[str, str]) -> bool:
     if q.language and (conv.get("language") or "") != q.language:
         return False
-    if q.intent and not (conv.get(history.INTENT_FIELD + q.intent)
-                         or conv.get("last_intent") == q.intent):
+    if q.intent and not (
+        conv.get(history.INTENT_FIELD + q.intent) or conv.get("last_intent") == q.intent
+    ):
         return False
     status = conv.get("status") or "closed"
     if q.status == "open":
@@ -194,7 +216,7 @@ def _words(r: store.Client, text: str, rows: list[dict[str, Any]]) -> Found:
     kept: list[dict[str, Any]] = []
     readable = rows[:TEXT_SCAN_LIMIT]
     for start in range(0, len(readable), BATCH // 5):
-        batch = readable[start:start + BATCH // 5]
+        batch = readable[start : start + BATCH // 5]
         pipe = r.pipeline(transaction=False)
         for row in batch:
             pipe.lrange(store.log_key(row["cid"]), 0, -1)
@@ -278,12 +300,14 @@ def search_page() -> tuple[str, int]:
     found, rows = None, []
     if not q.errors:
         found = run(v.redis(), q, current_app.config["SECRET_KEY"])
-        shown = found.rows[(page - 1) * PER_PAGE:page * PER_PAGE]
+        shown = found.rows[(page - 1) * PER_PAGE : page * PER_PAGE]
         refs = v.refs_for([row["cid"] for row in shown])
-        rows = privacy.distinct([
-            result_view(row["cid"], refs[row["cid"]], row["conv"], row["snippet"])
-            for row in shown
-        ])
+        rows = privacy.distinct(
+            [
+                result_view(row["cid"], refs[row["cid"]], row["conv"], row["snippet"])
+                for row in shown
+            ]
+        )
         if q.args() and page == 1:
             audit.record(v.redis(), v.actor(), "search", note=f"{q.describe()}: {found.total}")
     pages = max(1, -(-found.total // PER_PAGE)) if found else 1
@@ -301,10 +325,27 @@ def search_page() -> tuple[str, int]:
 
 # --- CSV export (admins) ----------------------------------------------------------------------
 
-CSV_COLUMNS = ("ref", "channel", "number", "status", "priority", "peak_priority", "language",
-               "last_intent", "messages", "created_utc", "last_message_utc", "closed_utc",
-               "earlier_episodes", "critical_since_utc", "first_human_reply_utc", "held_by",
-               "outcome", "exploitation", "minor")
+CSV_COLUMNS = (
+    "ref",
+    "channel",
+    "number",
+    "status",
+    "priority",
+    "peak_priority",
+    "language",
+    "last_intent",
+    "messages",
+    "created_utc",
+    "last_message_utc",
+    "closed_utc",
+    "earlier_episodes",
+    "critical_since_utc",
+    "first_human_reply_utc",
+    "held_by",
+    "outcome",
+    "exploitation",
+    "minor",
+)
 
 
 def iso(ts: Any) -> str:
@@ -360,22 +401,36 @@ def export_conversations() -> Response:
     for row in found.rows:
         cid, conv = row["cid"], row["conv"]
         line = [
-            refs[cid], cid.partition(":")[0],
-            privacy.mask(conv.get("address") or cid.partition(":")[2]), status_of(conv),
-            conv.get("priority") or "", conv.get("peak_priority") or "",
-            conv.get("language") or "", conv.get("last_intent") or "", conv.get("count") or "0",
-            iso(conv.get("created")), iso(conv.get("last_in_ts")),
+            refs[cid],
+            cid.partition(":")[0],
+            privacy.mask(conv.get("address") or cid.partition(":")[2]),
+            status_of(conv),
+            conv.get("priority") or "",
+            conv.get("peak_priority") or "",
+            conv.get("language") or "",
+            conv.get("last_intent") or "",
+            conv.get("count") or "0",
+            iso(conv.get("created")),
+            iso(conv.get("last_in_ts")),
             iso(conv.get("closed_ts")) if conv.get("status") != "open" else "",
-            len(history.episodes(conv)), iso(conv.get("critical_since")),
-            iso(conv.get("first_human_reply_ts")), conv.get("claimed_by") or "",
-            conv.get("outcome") or "", conv.get("exploitation") or "", conv.get("minor") or "",
+            len(history.episodes(conv)),
+            iso(conv.get("critical_since")),
+            iso(conv.get("first_human_reply_ts")),
+            conv.get("claimed_by") or "",
+            conv.get("outcome") or "",
+            conv.get("exploitation") or "",
+            conv.get("minor") or "",
         ]
         if with_text:
             line.append(transcript_text(r, cid))
         table.append(line)
-    audit.record(r, v.actor(), "export_conversations",
-                 note=f"{len(found.rows)} rows; {q.describe()}; "
-                      + ("MESSAGE TEXT INCLUDED" if with_text else "no message text"))
+    audit.record(
+        r,
+        v.actor(),
+        "export_conversations",
+        note=f"{len(found.rows)} rows; {q.describe()}; "
+        + ("MESSAGE TEXT INCLUDED" if with_text else "no message text"),
+    )
     return csv_response(table, "conversations")
 
 
@@ -390,8 +445,11 @@ def contact_history(ref: str) -> dict[str, Any] | None:
     if not cid:
         return None
     channel, _, address = cid.partition(":")
-    others = [f"{c}:{address}" for c in v.PHONE_CHANNELS if c != channel] \
-        if channel in v.PHONE_CHANNELS else []
+    others = (
+        [f"{c}:{address}" for c in v.PHONE_CHANNELS if c != channel]
+        if channel in v.PHONE_CHANNELS
+        else []
+    )
     pipe = r.pipeline(transaction=False)
     for key in [cid, *others]:
         pipe.hgetall(store.conv_key(key))
@@ -405,23 +463,31 @@ def contact_history(ref: str) -> dict[str, Any] | None:
     for other, oconv in zip(others, found[1:], strict=True):
         if not oconv:
             continue
-        top = store.higher_priority(oconv.get("priority") or "low",
-                                    oconv.get("peak_priority") or "low")
+        top = store.higher_priority(
+            oconv.get("priority") or "low", oconv.get("peak_priority") or "low"
+        )
         peak = store.higher_priority(peak or "low", top)
-        elsewhere.append({
-            "channel": other.partition(":")[0],
-            "url": url_for("console.conversation_page", ref=other_refs[other]),
-            "priority": top,
-            "status": status_of(oconv),
-            "last_in_ts": float(oconv.get("last_in_ts") or 0),
-            "episodes": len(history.episodes(oconv)),
-        })
+        elsewhere.append(
+            {
+                "channel": other.partition(":")[0],
+                "url": url_for("console.conversation_page", ref=other_refs[other]),
+                "priority": top,
+                "status": status_of(oconv),
+                "last_in_ts": float(oconv.get("last_in_ts") or 0),
+                "episodes": len(history.episodes(oconv)),
+            }
+        )
     if not eps and not elsewhere:
         return None
     closed_now = conv.get("status") != "open"
     views = [episode_view(e, latest=closed_now and i == len(eps) - 1) for i, e in enumerate(eps)]
-    return {"episodes": views[::-1], "peak": peak, "count": len(eps),
-            "earlier": len(eps) - (1 if closed_now else 0), "elsewhere": elsewhere}
+    return {
+        "episodes": views[::-1],
+        "peak": peak,
+        "count": len(eps),
+        "earlier": len(eps) - (1 if closed_now else 0),
+        "elsewhere": elsewhere,
+    }
 
 
 def choice_label(choices: dict[str, str], key: str | None) -> str:
@@ -438,8 +504,9 @@ def episode_view(e: dict[str, Any], latest: bool) -> dict[str, Any]:
         "priority": e.get("priority") or "normal",
         "intent": e.get("intent") or "",
         "quick_exit": e.get("by") == "person",
-        "ended": "the person left (quick exit)" if e.get("by") == "person"
-                 else "closed by an operator",
+        "ended": "the person left (quick exit)"
+        if e.get("by") == "person"
+        else "closed by an operator",
         "outcome": choice_label(annotate.OUTCOMES, e.get("outcome")),
         "exploitation": choice_label(annotate.EXPLOITATION, e.get("exploitation")),
         "minor": choice_label(annotate.MINOR, e.get("minor")),
@@ -470,8 +537,11 @@ def queue_filters() -> dict[str, str]:
         value = (args.get(name) or "").strip().lower()
         if not value:
             continue
-        ok = {"priority": value in store.PRIORITY_RANK, "channel": value in CHANNELS,
-              "language": bool(_LANG.match(value))}[name]
+        ok = {
+            "priority": value in store.PRIORITY_RANK,
+            "channel": value in CHANNELS,
+            "language": bool(_LANG.match(value)),
+        }[name]
         if not ok:
             problem = f"'{name}' cannot be '{value[:20]}'."
         out[name] = value
@@ -486,8 +556,14 @@ def queue_filters() -> dict[str, str]:
             refusal = jsonify(error="bad_filter", message=problem)
             refusal.status_code = 400
             abort(refusal)
-        abort(Response(render_template("console/error.html", code=400, title="Bad request",
-                                       message=problem), 400))
+        abort(
+            Response(
+                render_template(
+                    "console/error.html", code=400, title="Bad request", message=problem
+                ),
+                400,
+            )
+        )
     return out
 
 
@@ -509,7 +585,7 @@ def filtered_queue_view(page: int, filters: dict[str, str]) -> dict[str, Any]:
         me = v.actor()
         kept = []
         for start in range(0, len(members), BATCH):
-            batch = members[start:start + BATCH]
+            batch = members[start : start + BATCH]
             pipe = r.pipeline(transaction=False)
             for cid, _ in batch:
                 pipe.hmget(store.conv_key(cid), ("language", "claimed_by"))
@@ -529,10 +605,10 @@ def filtered_queue_view(page: int, filters: dict[str, str]) -> dict[str, Any]:
         counts[names[min(len(names) - 1, int(score // store.RANK_SPAN))]] += 1
     urgent = sum(counts[p] for p in store.URGENT)
     if page <= 1:
-        chosen = members[:max(urgent, per_page)]
+        chosen = members[: max(urgent, per_page)]
     else:
         start = max(per_page, urgent) + (page - 2) * per_page
-        chosen = members[start:start + per_page]
+        chosen = members[start : start + per_page]
     rows = store.queued_rows(r, [c for c, _ in chosen])
     refs = v.refs_for([row["cid"] for row in rows])
     now = time.time()

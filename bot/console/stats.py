@@ -26,10 +26,24 @@ from bot.console import views as v
 WINDOWS = {8: "last 8 hours", 24: "last 24 hours", 168: "last 7 days"}
 WITHIN = 300  # seconds: Crisis Text Line reaches 94 % of high-risk texters within 5 minutes
 BATCH = 500
-CRITICAL_FIELDS = ("critical_since", "critical_reply_ts", "status", "episodes", "outcome",
-                   "wrapup_ts", "waiting_since")
-CLOSED_FIELDS = ("status", "episodes", "outcome", "exploitation", "minor", "wrapup_ts",
-                 "waiting_since")
+CRITICAL_FIELDS = (
+    "critical_since",
+    "critical_reply_ts",
+    "status",
+    "episodes",
+    "outcome",
+    "wrapup_ts",
+    "waiting_since",
+)
+CLOSED_FIELDS = (
+    "status",
+    "episodes",
+    "outcome",
+    "exploitation",
+    "minor",
+    "wrapup_ts",
+    "waiting_since",
+)
 
 
 def requested_hours() -> int:
@@ -43,13 +57,12 @@ def requested_hours() -> int:
 def _hmget_all(r: store.Client, cids: list[str], names: tuple[str, ...]) -> list[dict[str, str]]:
     out = []
     for start in range(0, len(cids), BATCH):
-        batch = cids[start:start + BATCH]
+        batch = cids[start : start + BATCH]
         pipe = r.pipeline(transaction=False)
         for cid in batch:
             pipe.hmget(store.conv_key(cid), names)
         for values in pipe.execute():
-            out.append({n: s._text(x) for n, x in zip(names, values, strict=True)
-                        if x is not None})
+            out.append({n: s._text(x) for n, x in zip(names, values, strict=True) if x is not None})
     return out
 
 
@@ -78,8 +91,14 @@ def figures(r: store.Client, now: float, hours: int, overdue_after: int) -> dict
     hourly, totals = [], {"in": 0, "new": 0, "critical": 0}
     groups: dict[str, dict[str, int]] = {"intent": {}, "lang": {}, "chan": {}}
     for start, bucket in zip(starts, buckets, strict=True):
-        hourly.append({"ts": start, "in": bucket.get("in", 0), "new": bucket.get("new", 0),
-                       "critical": bucket.get("critical", 0)})
+        hourly.append(
+            {
+                "ts": start,
+                "in": bucket.get("in", 0),
+                "new": bucket.get("new", 0),
+                "critical": bucket.get("critical", 0),
+            }
+        )
         for name, n in bucket.items():
             if name in totals:
                 totals[name] += n
@@ -90,7 +109,8 @@ def figures(r: store.Client, now: float, hours: int, overdue_after: int) -> dict
     counts = store.queue_counts(r)
     urgent_rows = store.queue_page(r, 1, 0, 0)  # every critical and high conversation
     overdue_now = sum(
-        1 for row in urgent_rows
+        1
+        for row in urgent_rows
         if v.unattended_critical(row)
         and now - float(row.get("waiting_since") or now) > overdue_after
     )
@@ -107,11 +127,13 @@ def figures(r: store.Client, now: float, hours: int, overdue_after: int) -> dict
         "open": counts,
         "open_total": sum(counts.values()),
         "overdue_now": overdue_now,
-        "critical": _critical(_hmget_all(r, critical_cids, CRITICAL_FIELDS), first, now,
-                              overdue_after),
+        "critical": _critical(
+            _hmget_all(r, critical_cids, CRITICAL_FIELDS), first, now, overdue_after
+        ),
         "closed": _closed(_hmget_all(r, closed_cids, CLOSED_FIELDS), first),
         "overdue_after": overdue_after,
-        "overdue_label": f"{overdue_after // 60} min" if overdue_after % 60 == 0
+        "overdue_label": f"{overdue_after // 60} min"
+        if overdue_after % 60 == 0
         else f"{overdue_after} s",
     }
 
@@ -120,8 +142,9 @@ def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _critical(convs: list[dict[str, str]], since: float, now: float,
-              overdue_after: int) -> dict[str, Any]:
+def _critical(
+    convs: list[dict[str, str]], since: float, now: float, overdue_after: int
+) -> dict[str, Any]:
     """Critical episodes that began since `since`: how soon a person first answered each."""
     episodes = []  # (became critical, first human reply or None, still open)
     for conv in convs:
@@ -137,8 +160,11 @@ def _critical(convs: list[dict[str, str]], since: float, now: float,
     # waiting less than 5 minutes: not yet a miss, nor a success
     judged = len(delays) + missed + sum(1 for w in waiting if w > WITHIN)
     fast = sum(1 for d in delays if d <= WITHIN)
-    late = sum(1 for d in delays if d > overdue_after) + missed \
+    late = (
+        sum(1 for d in delays if d > overdue_after)
+        + missed
         + sum(1 for w in waiting if w > overdue_after)
+    )
     return {
         "episodes": len(episodes),
         "reached": len(delays),
@@ -175,9 +201,14 @@ def _closed(convs: list[dict[str, str]], since: float) -> dict[str, Any]:
                     if e.get(name):
                         key = s.choice_label(choices, e[name])
                         counter[key] = counter.get(key, 0) + 1
-    return {"closed": closed, "quick_exits": quick, "wrapped": wrapped,
-            "outcome": _ranked(outcome), "exploitation": _ranked(exploitation),
-            "minor": _ranked(minor)}
+    return {
+        "closed": closed,
+        "quick_exits": quick,
+        "wrapped": wrapped,
+        "outcome": _ranked(outcome),
+        "exploitation": _ranked(exploitation),
+        "minor": _ranked(minor),
+    }
 
 
 def duration(seconds: float | None) -> str:
@@ -198,8 +229,14 @@ def stats_page() -> str:
     """The shift's figures over the requested window."""
     hours = requested_hours()
     f = figures(v.redis(), time.time(), hours, int(current_app.config["OVERDUE_SECONDS"]))
-    return render_template("console/stats.html", f=f, windows=WINDOWS, duration=duration,
-                           share=share, within_minutes=WITHIN // 60)
+    return render_template(
+        "console/stats.html",
+        f=f,
+        windows=WINDOWS,
+        duration=duration,
+        share=share,
+        within_minutes=WITHIN // 60,
+    )
 
 
 @bp.post("/stats/export.csv")
@@ -213,8 +250,13 @@ def export_stats() -> Any:
     rows.append(["window", "from_utc", s.iso(f["since"])])
     rows.append(["window", "to_utc", s.iso(now)])
     for name, n in f["totals"].items():
-        rows.append(["totals", {"in": "messages", "new": "new_conversations",
-                                "critical": "became_critical"}[name], n])
+        rows.append(
+            [
+                "totals",
+                {"in": "messages", "new": "new_conversations", "critical": "became_critical"}[name],
+                n,
+            ]
+        )
     for h in f["hourly"]:
         when = datetime.fromtimestamp(h["ts"], UTC).strftime("%Y-%m-%dT%H:00Z")
         rows += [["hour_messages", when, h["in"]], ["hour_new_conversations", when, h["new"]]]
@@ -228,10 +270,20 @@ def export_stats() -> Any:
         rows.append(["critical_first_human_reply", name, c[name]])
     for name in ("median", "p90"):
         value = c[name]
-        rows.append(["critical_first_human_reply", f"{name}_seconds",
-                     "" if value is None else round(value, 1)])
-    rows.append(["critical_first_human_reply", f"share_within_{WITHIN // 60}_minutes",
-                 "" if c["share"] is None else round(c["share"], 4)])
+        rows.append(
+            [
+                "critical_first_human_reply",
+                f"{name}_seconds",
+                "" if value is None else round(value, 1),
+            ]
+        )
+    rows.append(
+        [
+            "critical_first_human_reply",
+            f"share_within_{WITHIN // 60}_minutes",
+            "" if c["share"] is None else round(c["share"], 4),
+        ]
+    )
     closed = f["closed"]
     for name in ("closed", "quick_exits", "wrapped"):
         rows.append(["closed", name, closed[name]])

@@ -69,8 +69,14 @@ def active_accounts(r: store.Client) -> list[accounts.Account]:
     for name, (role, disabled, created) in zip(names, pipe.execute(), strict=True):
         if role is None:
             continue
-        found.append(accounts.Account(name, store.text_of(role), store.text_of(disabled) == "1",
-                                      float(store.text_of(created) or 0)))
+        found.append(
+            accounts.Account(
+                name,
+                store.text_of(role),
+                store.text_of(disabled) == "1",
+                float(store.text_of(created) or 0),
+            )
+        )
     return found
 
 
@@ -92,15 +98,17 @@ def team_view(now: float | None = None) -> list[dict[str, Any]]:
     for name in names:
         last = seen.get(name)
         account = team.get(name)
-        rows.append({
-            "name": name,
-            "admin": bool(account and account.is_admin),
-            "disabled": account is None or account.disabled,
-            "online": last is not None and now - last <= limit,
-            "last_seen": last,
-            "holds": len(held.get(name, [])),
-            "you": name == me,
-        })
+        rows.append(
+            {
+                "name": name,
+                "admin": bool(account and account.is_admin),
+                "disabled": account is None or account.disabled,
+                "online": last is not None and now - last <= limit,
+                "last_seen": last,
+                "holds": len(held.get(name, [])),
+                "you": name == me,
+            }
+        )
     rows.sort(key=lambda row: (not row["online"], row["name"]))
     return rows
 
@@ -136,34 +144,52 @@ def holder_panel(c: dict[str, Any]) -> dict[str, Any]:
     team = {row["name"]: row for row in team_view(now)}
     if c.get("status") != "open":
         if c.get("ended_by") == "person":
-            text = ("The person left (quick exit). The conversation is closed; it reopens if "
-                    "they write again.")
+            text = (
+                "The person left (quick exit). The conversation is closed; it reopens if "
+                "they write again."
+            )
         else:
-            text = ("This conversation is closed. It reopens when the person writes again; "
-                    "until then nobody can message them from here.")
+            text = (
+                "This conversation is closed. It reopens when the person writes again; "
+                "until then nobody can message them from here."
+            )
     elif not holder:
-        text = ("Nobody holds this conversation: the bot answers. Take over to answer "
-                "yourself.") + (" As an admin you can also give it to someone." if admin else "")
+        text = (
+            "Nobody holds this conversation: the bot answers. Take over to answer yourself."
+        ) + (" As an admin you can also give it to someone." if admin else "")
     elif c.get("mine"):
-        text = ("You hold this conversation: the bot stays quiet (except emergency texts). "
-                "You can reply, transfer it, hand it back to the bot or close it.")
+        text = (
+            "You hold this conversation: the bot stays quiet (except emergency texts). "
+            "You can reply, transfer it, hand it back to the bot or close it."
+        )
     else:
         row = team.get(holder)
         presence = f" {holder} is {status_label(row, now)}." if row else ""
         if admin:
-            text = (f"{holder} holds this conversation.{presence} As an admin you can transfer "
-                    "it, hand it back to the bot or close it.")
+            text = (
+                f"{holder} holds this conversation.{presence} As an admin you can transfer "
+                "it, hand it back to the bot or close it."
+            )
         else:
-            text = (f"{holder} holds this conversation.{presence} You can read it; ask "
-                    f"{holder} or an admin to transfer it.")
+            text = (
+                f"{holder} holds this conversation.{presence} You can read it; ask "
+                f"{holder} or an admin to transfer it."
+            )
     can_transfer = c.get("status") == "open" and (bool(c.get("mine")) or admin)
-    targets = [
-        {"name": row["name"], "label": f"{row['name']}{' (you)' if row['you'] else ''}: "
-                                       f"{'online' if row['online'] else 'offline'}, "
-                                       f"holds {row['holds']}"}
-        for row in team.values()
-        if not row["disabled"] and row["name"] != holder
-    ] if can_transfer else []
+    targets = (
+        [
+            {
+                "name": row["name"],
+                "label": f"{row['name']}{' (you)' if row['you'] else ''}: "
+                f"{'online' if row['online'] else 'offline'}, "
+                f"holds {row['holds']}",
+            }
+            for row in team.values()
+            if not row["disabled"] and row["name"] != holder
+        ]
+        if can_transfer
+        else []
+    )
     return {"text": text, "can_transfer": can_transfer, "targets": targets}
 
 
@@ -180,8 +206,12 @@ def transfer(ref: str) -> Response:
     if conv.get("status") != "open":
         flash("This conversation is closed: there is nothing to transfer.", "error")
     elif holder != me and not current_user.is_admin:
-        flash(f"Only {holder} or an admin can transfer this conversation." if holder else
-              "Nobody holds this conversation: take it over first, or ask an admin.", "error")
+        flash(
+            f"Only {holder} or an admin can transfer this conversation."
+            if holder
+            else "Nobody holds this conversation: take it over first, or ask an admin.",
+            "error",
+        )
     elif target is None or target.disabled:
         flash("Choose an operator whose account is active.", "error")
     elif target.name == holder:
@@ -190,17 +220,21 @@ def transfer(ref: str) -> Response:
         result = roster.transfer(r, cid, holder, target.name)
         if result == "ok":
             roster.add_system_line(
-                r, cid, f"Transferred from {holder or 'nobody'} to {target.name} by {me}.")
-            views.note("transfer", ref, cid, conv,
-                       note=f"from {holder or 'nobody'} to {target.name}")
+                r, cid, f"Transferred from {holder or 'nobody'} to {target.name} by {me}."
+            )
+            views.note(
+                "transfer", ref, cid, conv, note=f"from {holder or 'nobody'} to {target.name}"
+            )
             online = {row["name"]: row["online"] for row in team_view()}
-            away = "" if online.get(target.name) else (
-                f" {target.name} is not online now: it waits for them in the queue.")
+            away = (
+                ""
+                if online.get(target.name)
+                else (f" {target.name} is not online now: it waits for them in the queue.")
+            )
             flash(f"Transferred to {target.name}.{away}", "ok")
         elif result == "moved":
             now_holder = store.conversation(r, cid).get("claimed_by") or "nobody"
-            flash(f"Not transferred: it changed meanwhile ({now_holder} holds it now).",
-                  "error")
+            flash(f"Not transferred: it changed meanwhile ({now_holder} holds it now).", "error")
         else:
             flash("Not transferred: the conversation was closed meanwhile.", "error")
     return views.back(ref)
@@ -212,18 +246,22 @@ def critical_waiting() -> dict[str, Any]:
     r = views.redis()
     low, high = store.PRIORITY_RANK["critical"], store.PRIORITY_RANK["critical"] + 1
     span = store.RANK_SPAN
-    cids = [store.text_of(c) for c in r.zrange(store.QUEUE, low * span, high * span - 1,
-                                             byscore=True)]
+    cids = [
+        store.text_of(c) for c in r.zrange(store.QUEUE, low * span, high * span - 1, byscore=True)
+    ]
     rows = [row for row in store.queued_rows(r, cids) if views.unattended_critical(row)]
     shown = rows[:MAX_CRITICAL]
     refs = views.refs_for([row["cid"] for row in shown])
     now = time.time()
-    items = privacy.distinct([views.summary(row["cid"], refs[row["cid"]], row, now)
-                              for row in shown])
+    items = privacy.distinct(
+        [views.summary(row["cid"], refs[row["cid"]], row, now) for row in shown]
+    )
     return {
         "count": len(rows),
-        "rows": [{key: item[key] for key in ("ref", "url", "channel", "number", "tag",
-                                              "waiting_since")} for item in items],
+        "rows": [
+            {key: item[key] for key in ("ref", "url", "channel", "number", "tag", "waiting_since")}
+            for item in items
+        ],
     }
 
 
@@ -250,8 +288,9 @@ def team_page() -> str:
     refs = views.refs_for(cids)
     convs = store.queued_rows(r, cids)
     by_cid = {row["cid"]: row for row in convs}
-    looks = privacy.distinct([views.summary(cid, refs[cid], by_cid[cid], now)
-                              for cid in cids if cid in by_cid])
+    looks = privacy.distinct(
+        [views.summary(cid, refs[cid], by_cid[cid], now) for cid in cids if cid in by_cid]
+    )
     for row in rows:
         row["status"] = status_label(row, now)
         row["held"] = [look for look in looks if look["claimed_by"] == row["name"]]
@@ -261,6 +300,9 @@ def team_page() -> str:
 @bp.app_template_global()
 def ref_tags(events: list[dict[str, Any]]) -> dict[str, str]:
     """Ref -> tag for the audit log's conversations, no two different ones looking alike."""
-    looks = {e["ref"]: {"ref": e["ref"], "number": e.get("target", ""),
-                        "tag": privacy.tag(e["ref"])} for e in events if e.get("ref")}
+    looks = {
+        e["ref"]: {"ref": e["ref"], "number": e.get("target", ""), "tag": privacy.tag(e["ref"])}
+        for e in events
+        if e.get("ref")
+    }
     return {row["ref"]: row["tag"] for row in privacy.distinct(list(looks.values()))}

@@ -58,8 +58,9 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
         "The security token (CSRF) of this form is missing or expired. "
         "Go back, reload the page and try again."
     )
-    return render_template("console/error.html", code=400, title="Form expired",
-                           message=message), 400
+    return render_template(
+        "console/error.html", code=400, title="Form expired", message=message
+    ), 400
 
 
 @bp.errorhandler(403)
@@ -67,8 +68,9 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
 def refused(error: HTTPException) -> tuple[str, int]:
     """The console's own page for 403 and 404, with the reason given to `abort`."""
     title = "Not allowed" if error.code == 403 else "Not found"
-    return render_template("console/error.html", code=error.code, title=title,
-                           message=error.description), error.code
+    return render_template(
+        "console/error.html", code=error.code, title=title, message=error.description
+    ), error.code
 
 
 def admin_required(view: Any) -> Any:
@@ -201,8 +203,12 @@ def requested_page() -> int:
         refusal = jsonify(error="bad_page", message=reason)
         refusal.status_code = 400
         abort(refusal)
-    abort(Response(render_template("console/error.html", code=400, title="Bad request",
-                                   message=reason), 400))
+    abort(
+        Response(
+            render_template("console/error.html", code=400, title="Bad request", message=reason),
+            400,
+        )
+    )
 
 
 def queue_view(page: int) -> dict[str, Any]:
@@ -310,8 +316,9 @@ def why(entry: store.Entry) -> str:
     if meta["matched"] != "model":
         return f"rule {meta['matched']}"
     top = ", ".join(f"{intent} {p:.0%}" for intent, p in meta.get("top") or [])
-    doubt = "; close to critical: priority raised, emergency number given" \
-        if meta.get("doubt") else ""
+    doubt = (
+        "; close to critical: priority raised, emergency number given" if meta.get("doubt") else ""
+    )
     return f"read as {top}{doubt}"
 
 
@@ -404,8 +411,9 @@ def conversation_api(ref: str) -> Response:
 def note(action: str, ref: str, cid: str, conv: dict[str, str], **extra: str) -> None:
     """Write the audit entry for an action on a conversation (masked number only)."""
     target = privacy.mask(conv.get("address") or cid.partition(":")[2])
-    audit.record(redis(), actor(), action, ref=ref, target=f"{cid.partition(':')[0]} {target}",
-                 **extra)
+    audit.record(
+        redis(), actor(), action, ref=ref, target=f"{cid.partition(':')[0]} {target}", **extra
+    )
 
 
 def back(ref: str) -> Response:
@@ -520,8 +528,11 @@ def reply(ref: str) -> Response | tuple[str, int]:
     if cid.startswith(PHONE_PREFIXES):
         try:
             meta["sid"] = current_app.extensions["outbound"].send(
-                cid=cid, to=conv.get("address") or cid.partition(":")[2], body=text,
-                key=f"op:{key}", template=template,
+                cid=cid,
+                to=conv.get("address") or cid.partition(":")[2],
+                body=text,
+                key=f"op:{key}",
+                template=template,
             )
         except Exception as exc:
             log.exception("operator reply to %s failed", privacy.mask(cid))
@@ -549,8 +560,12 @@ def block(ref: str) -> Response:
     blocked = request.form.get("blocked") == "1"
     store.set_blocked(redis(), cid, blocked)
     note("block" if blocked else "unblock", ref, cid, conv)
-    flash("Number blocked: its messages are stored and never queued above low."
-          if blocked else "Number unblocked.", "ok")
+    flash(
+        "Number blocked: its messages are stored and never queued above low."
+        if blocked
+        else "Number unblocked.",
+        "ok",
+    )
     return back(ref)
 
 
@@ -595,8 +610,7 @@ def end_sessions(name: str) -> Response:
     if account is None:
         abort(404, "No such operator.")
     ended = sessions.end_all(redis(), account.name)
-    audit.record(redis(), actor(), "end_sessions", target=account.name,
-                 note=f"{ended} session(s)")
+    audit.record(redis(), actor(), "end_sessions", target=account.name, note=f"{ended} session(s)")
     flash(f"Ended {ended} session(s) of {account.name}.", "ok")
     return redirect(url_for("console.operators_page"), code=303)
 

@@ -50,8 +50,14 @@ class Classification:
 class Classifier:
     """Binds an encoder, a trained head, the keyword rules and the contract."""
 
-    def __init__(self, encoder: Encoder, head: Head, keywords: Keywords, terms: Contract,
-                 languages: LanguageReader) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: Head,
+        keywords: Keywords,
+        terms: Contract,
+        languages: LanguageReader,
+    ) -> None:
         if tuple(head.intents) != terms.intents:
             raise ValueError("the head was trained on other intents than the contract's")
         self.encoder, self.head, self.keywords, self.contract = encoder, head, keywords, terms
@@ -70,8 +76,9 @@ class Classifier:
     ) -> list[Classification]:
         """Classify several messages, encoding the free texts in one batch."""
         langs = list(conversation_languages or [None] * len(texts))
-        out: list[Classification | None] = [self._by_rule(t, c) for t, c in zip(texts, langs,
-                                                                                   strict=True)]
+        out: list[Classification | None] = [
+            self._by_rule(t, c) for t, c in zip(texts, langs, strict=True)
+        ]
         todo = [i for i, found in enumerate(out) if found is None]
         if todo:
             vectors = self.encoder.encode([texts[i] for i in todo])
@@ -90,8 +97,14 @@ class Classifier:
             return None
         language = default if keyword.language == "en" else keyword.language
         kind = "language" if keyword.switch_to else "keyword"
-        return Classification(keyword.intent, self.contract.priority[keyword.intent], language,
-                              1.0, f"{kind}:{keyword.word}", keyword.switch_to)
+        return Classification(
+            keyword.intent,
+            self.contract.priority[keyword.intent],
+            language,
+            1.0,
+            f"{kind}:{keyword.word}",
+            keyword.switch_to,
+        )
 
     def _decide(self, p: np.ndarray, language: str) -> Classification:
         intents, terms = self.contract.intents, self.contract
@@ -100,8 +113,9 @@ class Classifier:
             best = max((i for i in range(len(intents)) if self._critical[i]), key=lambda i: p[i])
             confidence = critical
         else:
-            best = max((i for i in range(len(intents)) if not self._critical[i]),
-                       key=lambda i: p[i])
+            best = max(
+                (i for i in range(len(intents)) if not self._critical[i]), key=lambda i: p[i]
+            )
             confidence = float(p[best])
         intent = intents[best]
         doubt = intent not in terms.critical and critical >= self.doubt_at
@@ -110,8 +124,9 @@ class Classifier:
             priority = terms.higher(priority, terms.priorities[1])
         order = np.argsort(-p)[:3]
         top = tuple((intents[i], round(float(p[i]), 3)) for i in order)
-        return Classification(intent, priority, language, round(confidence, 3), "model", None,
-                              doubt, top)
+        return Classification(
+            intent, priority, language, round(confidence, 3), "model", None, doubt, top
+        )
 
 
 def load_classifier(intents_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
@@ -119,8 +134,13 @@ def load_classifier(intents_dir: Path | None = None, model_dir: Path | None = No
     model_dir = model_dir or MODEL_DIR
     language_head = load_head(model_dir / "language")
     languages = LanguageReader(language_head, language_head.meta["scripts"])
-    return Classifier(load_encoder(), load_head(model_dir), Keywords(intents_dir or INTENTS_DIR),
-                      contract(), languages)
+    return Classifier(
+        load_encoder(),
+        load_head(model_dir),
+        Keywords(intents_dir or INTENTS_DIR),
+        contract(),
+        languages,
+    )
 
 
 @lru_cache(maxsize=2)

@@ -79,16 +79,20 @@ class CachedEncoder:
     def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
         """Vectors of `texts`; only the uncached ones are encoded (`batch` at a time) and saved."""
         keys = [self._key(t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
-                          if k not in self._vectors}.items())
+        missing = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}.items()
+        )
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
             vectors = self.encoder.encode([t for _, t in chunk])
             self._vectors.update({k: v for (k, _), v in zip(chunk, vectors, strict=True)})
         if missing:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(self.path, keys=np.array(list(self._vectors)),
-                     vectors=np.array(list(self._vectors.values()), dtype=np.float32))
+            np.savez(
+                self.path,
+                keys=np.array(list(self._vectors)),
+                vectors=np.array(list(self._vectors.values()), dtype=np.float32),
+            )
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vectors[k] for k in keys])

@@ -79,10 +79,13 @@ class Head:
         """Write `head.npz` (numbers) and `head.json` (what it is and how it was made)."""
         directory.mkdir(parents=True, exist_ok=True)
         scale = np.abs(self.memory).max(axis=1, keepdims=True) / 127 + 1e-12
-        arrays = {"mean": self.mean, "scale": self.scale,
-                  "memory": np.round(self.memory / scale).astype(np.int8),
-                  "memory_scale": scale.astype(np.float32),
-                  "memory_labels": self.memory_labels.astype(np.int16)}
+        arrays = {
+            "mean": self.mean,
+            "scale": self.scale,
+            "memory": np.round(self.memory / scale).astype(np.int8),
+            "memory_scale": scale.astype(np.float32),
+            "memory_labels": self.memory_labels.astype(np.int16),
+        }
         for m, layers in enumerate(self.members):
             for i, (w, b) in enumerate(layers):
                 arrays[f"w{m}_{i}"], arrays[f"b{m}_{i}"] = w, b
@@ -97,11 +100,21 @@ def load_head(directory: Path = MODEL_DIR) -> Head:
     meta = json.loads((directory / "head.json").read_text(encoding="utf-8"))
     settings = Settings(**meta["settings"])
     with np.load(directory / "head.npz") as saved:
-        members = [[(saved[f"w{m}_{i}"], saved[f"b{m}_{i}"]) for i in range(2)]
-                   for m in range(settings.members)]
+        members = [
+            [(saved[f"w{m}_{i}"], saved[f"b{m}_{i}"]) for i in range(2)]
+            for m in range(settings.members)
+        ]
         memory = saved["memory"].astype(np.float32) * saved["memory_scale"]
-        head = Head(tuple(meta["intents"]), saved["mean"], saved["scale"], members, memory,
-                    saved["memory_labels"].astype(np.intp), settings, meta)
+        head = Head(
+            tuple(meta["intents"]),
+            saved["mean"],
+            saved["scale"],
+            members,
+            memory,
+            saved["memory_labels"].astype(np.intp),
+            settings,
+            meta,
+        )
     if members[0][-1][0].shape[1] != len(head.intents):
         raise ValueError(f"{directory}: head.npz does not match head.json")
     return head
@@ -131,8 +144,9 @@ def _forward(layers: Layers, x: np.ndarray) -> list[np.ndarray]:
     return outs
 
 
-def _fit_network(x: np.ndarray, target: np.ndarray, weight: np.ndarray, settings: Settings,
-                 seed: int) -> Layers:
+def _fit_network(
+    x: np.ndarray, target: np.ndarray, weight: np.ndarray, settings: Settings, seed: int
+) -> Layers:
     rng = np.random.default_rng(seed)
     n, dim = x.shape
     sizes = [dim, settings.hidden, target.shape[1]]
@@ -177,8 +191,17 @@ def fit(
     weight = (weight * n / weight.sum()).astype(np.float32)
     target = np.zeros((n, k), dtype=np.float32)
     target[np.arange(n), labels] = 1.0
-    members = [_fit_network(x, target, weight, settings, settings.seed + m)
-               for m in range(settings.members)]
+    members = [
+        _fit_network(x, target, weight, settings, settings.seed + m)
+        for m in range(settings.members)
+    ]
     keep = len(labels) if settings.neighbour_weight else 0  # the vote needs the vectors
-    return Head(intents, mean.astype(np.float32), scale.astype(np.float32), members,
-                vectors[:keep].astype(np.float32), labels[:keep].astype(np.intp), settings)
+    return Head(
+        intents,
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        members,
+        vectors[:keep].astype(np.float32),
+        labels[:keep].astype(np.intp),
+        settings,
+    )

@@ -17,9 +17,15 @@ from bot.triage.train import TRAIN_DIR, load_training, training_files
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 
 
-def check_all(intents_dir: Path, responses_dir: Path, out: TextIO,
-              train_dir: Path = TRAIN_DIR, eval_dir: Path = EVAL_DIR,
-              model_dir: Path = MODEL_DIR, contract_file: Path = CONTRACT_FILE) -> list[str]:
+def check_all(
+    intents_dir: Path,
+    responses_dir: Path,
+    out: TextIO,
+    train_dir: Path = TRAIN_DIR,
+    eval_dir: Path = EVAL_DIR,
+    model_dir: Path = MODEL_DIR,
+    contract_file: Path = CONTRACT_FILE,
+) -> list[str]:
     """Problems found (empty when all is well); progress lines go to `out`."""
     problems = data_file_problems(intents_dir, responses_dir, contract_file, out)
 
@@ -37,8 +43,10 @@ def check_all(intents_dir: Path, responses_dir: Path, out: TextIO,
         report(exc, "contract")
     try:
         keywords = Keywords(intents_dir)
-        out.write(f"ok   {intents_dir}: {len(keywords.words)} keywords, "
-                  f"{len(keywords.names)} language names\n")
+        out.write(
+            f"ok   {intents_dir}: {len(keywords.words)} keywords, "
+            f"{len(keywords.names)} language names\n"
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         report(exc, str(intents_dir))
     try:
@@ -57,29 +65,35 @@ def check_all(intents_dir: Path, responses_dir: Path, out: TextIO,
         problems.append(f"unknown intent in evaluation data: {', '.join(bad[:5])}")
     shared = overlap(train, evaluation)
     for seen, held in shared[:10]:
-        problems.append(f"the same text is in training and evaluation data: {seen.source} "
-                        f"and {held.source}: {held.text[:60]!r}")
+        problems.append(
+            f"the same text is in training and evaluation data: {seen.source} "
+            f"and {held.source}: {held.text[:60]!r}"
+        )
     if not shared:
-        out.write(f"ok   {len(train)} training and {len(evaluation)} evaluation examples "
-                  "share no text\n")
+        out.write(
+            f"ok   {len(train)} training and {len(evaluation)} evaluation examples share no text\n"
+        )
     try:
         head = load_head(model_dir)
     except (OSError, ValueError, KeyError) as exc:
         return [*problems, f"no usable head in {model_dir} ({exc}): run `python -m bot train`"]
     if tuple(head.intents) != terms.intents:
         problems.append(f"{model_dir}: the head's intents are not the contract's: retrain")
-    if head.meta.get("trained_on") != fingerprint(files, head.settings,
-                                                  head.meta.get("encoder", "")):
-        problems.append(f"{model_dir}: the head is stale (the training data changed since it "
-                        "was trained): run `python -m bot train`")
+    if head.meta.get("trained_on") != fingerprint(
+        files, head.settings, head.meta.get("encoder", "")
+    ):
+        problems.append(
+            f"{model_dir}: the head is stale (the training data changed since it "
+            "was trained): run `python -m bot train`"
+        )
     else:
-        out.write(f"ok   head trained on the current data ({head.meta.get('examples')} "
-                  "examples)\n")
+        out.write(f"ok   head trained on the current data ({head.meta.get('examples')} examples)\n")
     return problems
 
 
-def data_file_problems(intents_dir: Path, responses_dir: Path, contract_file: Path,
-                       out: TextIO) -> list[str]:
+def data_file_problems(
+    intents_dir: Path, responses_dir: Path, contract_file: Path, out: TextIO
+) -> list[str]:
     """Every problem of every data file against its schema (bot/schemas.py), `path:line: ...`:
     malformed YAML, a key twice, an unknown key, a wrong type, the same entry twice."""
     files = schemas.files_to_check(intents_dir, responses_dir, contract_file)

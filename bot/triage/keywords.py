@@ -56,10 +56,14 @@ class Keywords:
         for intent, by_language in doc["keywords"].items():
             for language, words in by_language.items():
                 for word in words:
-                    self._add(normalise(word), Keyword(intent, language, word),
-                              directory / "keywords.yaml")
-        self.courtesy = sorted((normalise(c) for c in doc.get("courtesy", [])), key=len,
-                               reverse=True)
+                    self._add(
+                        normalise(word),
+                        Keyword(intent, language, word),
+                        directory / "keywords.yaml",
+                    )
+        self.courtesy = sorted(
+            (normalise(c) for c in doc.get("courtesy", [])), key=len, reverse=True
+        )
         self.names: dict[str, Keyword] = {}
         for target, written in languages["names"].items():
             for language, names in written.items():
@@ -67,25 +71,34 @@ class Keywords:
                     key = normalise(name)
                     if key in self.names and self.names[key].switch_to != target:
                         path = directory / "language.yaml"
-                        raise DataError(path, f"language name {name!r} is listed for "
-                                              f"{self.names[key].switch_to} and {target}",
-                                        line_of(path, name, last=True))
+                        raise DataError(
+                            path,
+                            f"language name {name!r} is listed for "
+                            f"{self.names[key].switch_to} and {target}",
+                            line_of(path, name, last=True),
+                        )
                     self.names[key] = Keyword("language", language, name, target)
                     for template in languages.get("templates", {}).get(language, []):
                         phrase = normalise(template.replace("{name}", name))
                         self.names.setdefault(phrase, Keyword("language", language, name, target))
         self._tables = [
-            (table, {_squeeze(w): k for w, k in table.items() if " " not in w},
-             [w for w in table if len(w) >= min_letters and " " not in w])
+            (
+                table,
+                {_squeeze(w): k for w, k in table.items() if " " not in w},
+                [w for w in table if len(w) >= min_letters and " " not in w],
+            )
             for table, min_letters in ((self.words, 4), (self.names, 6))
         ]
         self._longest = max(len(w) for table in (self.words, self.names) for w in table)
 
     def _add(self, key: str, keyword: Keyword, path: Path) -> None:
         if key in self.words and self.words[key].intent != keyword.intent:
-            raise DataError(path, f"keyword {keyword.word!r} is listed under two intents "
-                                  f"({self.words[key].intent}, {keyword.intent})",
-                            line_of(path, keyword.word, last=True))
+            raise DataError(
+                path,
+                f"keyword {keyword.word!r} is listed under two intents "
+                f"({self.words[key].intent}, {keyword.intent})",
+                line_of(path, keyword.word, last=True),
+            )
         self.words.setdefault(key, keyword)
 
     def _core(self, norm: str) -> str:
@@ -118,8 +131,9 @@ class Keywords:
             squeezed = _squeeze(core)
             if squeezed in squeezed_table:
                 return squeezed_table[squeezed]
-            for word, _, _ in process.extract(squeezed, fuzzy, scorer=DamerauLevenshtein.distance,
-                                              score_cutoff=1, limit=3):
+            for word, _, _ in process.extract(
+                squeezed, fuzzy, scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=3
+            ):
                 if _close_enough(squeezed, word):
                     return table[word]
         return None

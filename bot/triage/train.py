@@ -65,15 +65,28 @@ def choose_thresholds(
 
     allowed = [t for t in grid if noise(t) <= MAX_NOISE_CRITICAL] or [grid[-1]]
     critical = max(allowed, key=lambda t: (f2(t), -t))
-    lower = [t for t in grid if t <= critical and recall(t) >= MIN_RECALL_WITH_DOUBT
-             and noise(t) <= MAX_NOISE_DOUBT]
-    doubt = max(lower) if lower else min(
-        (t for t in grid if t <= critical and noise(t) <= MAX_NOISE_DOUBT), default=critical)
+    lower = [
+        t
+        for t in grid
+        if t <= critical and recall(t) >= MIN_RECALL_WITH_DOUBT and noise(t) <= MAX_NOISE_DOUBT
+    ]
+    doubt = (
+        max(lower)
+        if lower
+        else min(
+            (t for t in grid if t <= critical and noise(t) <= MAX_NOISE_DOUBT), default=critical
+        )
+    )
     return {"critical": float(critical), "doubt": float(doubt)}
 
 
-def report(probs: np.ndarray, labels: np.ndarray, is_noise: np.ndarray,
-           intents: tuple[str, ...], thresholds: dict[str, float]) -> dict[str, float]:
+def report(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    is_noise: np.ndarray,
+    intents: tuple[str, ...],
+    thresholds: dict[str, float],
+) -> dict[str, float]:
     """Validation figures for head.json."""
     crit_idx = [i for i, name in enumerate(intents) if name in contract().critical]
     crit_prob = probs[:, crit_idx].sum(axis=1)
@@ -81,8 +94,9 @@ def report(probs: np.ndarray, labels: np.ndarray, is_noise: np.ndarray,
     flagged = crit_prob >= thresholds["critical"]
     noncrit = probs.copy()
     noncrit[:, crit_idx] = -1
-    predicted = np.where(flagged, np.array(crit_idx)[probs[:, crit_idx].argmax(axis=1)],
-                         noncrit.argmax(axis=1))
+    predicted = np.where(
+        flagged, np.array(crit_idx)[probs[:, crit_idx].argmax(axis=1)], noncrit.argmax(axis=1)
+    )
     doubted = crit_prob >= thresholds["doubt"]
 
     def share(hits: np.ndarray, among: np.ndarray, digits: int = 3) -> float:
@@ -131,8 +145,9 @@ def train(
     probe = fit(vectors[~held], labels[~held], intents, settings)
     probs = probe.probabilities(vectors[held])
     crit_idx = [intents.index(i) for i in contract().critical]
-    thresholds = choose_thresholds(probs[:, crit_idx].sum(axis=1),
-                                   np.isin(labels[held], crit_idx), is_noise[held])
+    thresholds = choose_thresholds(
+        probs[:, crit_idx].sum(axis=1), np.isin(labels[held], crit_idx), is_noise[held]
+    )
     validation = report(probs, labels[held], is_noise[held], intents, thresholds)
     say(f"validation split: {validation}")
     say(f"thresholds: {thresholds}")
@@ -151,12 +166,17 @@ def train(
 
     named = [i for i, ex in enumerate(examples) if ex.language]
     languages = tuple(sorted({examples[i].language or "" for i in named}))
-    language_head = fit(vectors[named], np.array([languages.index(examples[i].language or "")
-                                                   for i in named]), languages, LANGUAGE_SETTINGS)
+    language_head = fit(
+        vectors[named],
+        np.array([languages.index(examples[i].language or "") for i in named]),
+        languages,
+        LANGUAGE_SETTINGS,
+    )
     language_head.meta = {
         "encoder": base.name,
-        "scripts": scripts_of_languages([examples[i].text for i in named],
-                                        [examples[i].language or "" for i in named]),
+        "scripts": scripts_of_languages(
+            [examples[i].text for i in named], [examples[i].language or "" for i in named]
+        ),
         "trained_on": head.meta["trained_on"],
     }
     language_head.save(out / "language")

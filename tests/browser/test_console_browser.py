@@ -13,7 +13,7 @@ from tests.browser.helpers import axe_violations, log_in
 from tests.helpers import CRITICAL_TEXT, PASSWORD, texts
 
 pytestmark = pytest.mark.browser
-HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> help"
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> help'
 
 
 @pytest.fixture
@@ -103,9 +103,7 @@ def test_a_later_page_stays_live_and_flags_an_overdue_critical(
     expect(page.locator("#rows tr").nth(0)).to_contain_text("overdue")
 
 
-def test_claim_and_reply_reaches_twilio(
-    fake_twilio, staff, live_app, live_server, page, artifacts
-):
+def test_claim_and_reply_reaches_twilio(fake_twilio, staff, live_app, live_server, page, artifacts):
     texts(live_app, "+15550003333", "hi", ago=900)
     texts(live_app, "+15550004444", "my boss took my passport", ago=240)
     texts(live_app, "+15550004444", CRITICAL_TEXT, ago=200)

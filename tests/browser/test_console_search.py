@@ -40,8 +40,13 @@ def evening(app: Any) -> str:
     """Conversations of an evening; returns the web chat token of the one that left."""
     texts(app, "+15550001111", "my boss took my passport and I cannot leave", ago=3 * DAY)
     store.close(app.redis, "sms:+15550001111")
-    texts(app, "+15550002222", "hola, mi jefe tiene mi pasaporte (passport)", ago=DAY,
-          channel="whatsapp")
+    texts(
+        app,
+        "+15550002222",
+        "hola, mi jefe tiene mi pasaporte (passport)",
+        ago=DAY,
+        channel="whatsapp",
+    )
     texts(app, "+15550003333", "he is coming back", ago=7 * DAY)
     store.close(app.redis, "sms:+15550003333")
     texts(app, "+15550003333", "hi again", ago=120)  # a repeat contact: high, not low
@@ -151,17 +156,31 @@ def shift(app: Any) -> None:
             history.human_replied(r, cid, since + after * 60)
         if n == 4:
             store.close(r, cid)
-    for n, (text, ago) in enumerate([("hola", 5), ("bonjour", 8), ("hi", 90), ("thanks", 200),
-                                     ("my boss took my passport", 400), ("hello", 700)]):
+    for n, (text, ago) in enumerate(
+        [
+            ("hola", 5),
+            ("bonjour", 8),
+            ("hi", 90),
+            ("thanks", 200),
+            ("my boss took my passport", 400),
+            ("hello", 700),
+        ]
+    ):
         texts(app, f"+155500091{n:02d}", text, ago=ago * 60)
     token = tokens.new_token(app.config["SECRET_KEY"])
     texts(app, token, "can I talk to a real person", channel="web", ago=15 * 60)
     store.close(r, "web:" + token, ended_by="person")
     texts(app, "+15550009200", "they took my documents", ago=100 * 60)
     store.close(r, "sms:+15550009200")
-    r.hset(store.conv_key("sms:+15550009200"),
-           mapping={"outcome": "referred_hotline", "exploitation": "labour", "minor": "no",
-                    "wrapup_ts": repr(time.time())})
+    r.hset(
+        store.conv_key("sms:+15550009200"),
+        mapping={
+            "outcome": "referred_hotline",
+            "exploitation": "labour",
+            "minor": "no",
+            "wrapup_ts": repr(time.time()),
+        },
+    )
 
 
 def test_stats_page_and_export(staff, live_app, live_server, page, artifacts):

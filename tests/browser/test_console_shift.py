@@ -118,8 +118,7 @@ def test_a_note_tags_and_the_wrap_up_on_close(staff, live_app, live_server, page
     page.get_by_role("textbox", name="Tags").fill("labour, passport taken")
     page.get_by_role("button", name="Save tags").click()
     expect(page.get_by_role("list", name="Tags")).to_contain_text("passport taken")
-    assert all(note not in e.text
-               for e in store.transcript(live_app.redis, "sms:+15550007272"))
+    assert all(note not in e.text for e in store.transcript(live_app.redis, "sms:+15550007272"))
 
     # the holder cannot close without an outcome: the browser asks for it
     page.locator("#wrapup-form").scroll_into_view_if_needed()
@@ -140,7 +139,11 @@ def test_a_note_tags_and_the_wrap_up_on_close(staff, live_app, live_server, page
     expect(page.locator(".flash-ok")).to_contain_text("Conversation closed.")
     conv = store.conversation(live_app.redis, "sms:+15550007272")
     assert (conv["status"], conv["outcome"], conv["exploitation"], conv["minor"]) == (
-        "closed", "referred_hotline", "labour", "unknown")
+        "closed",
+        "referred_hotline",
+        "labour",
+        "unknown",
+    )
 
     page.goto(f"{live_server.url}/console/c/{ref}")
     wrapup = page.locator("#wrapup")
@@ -176,12 +179,14 @@ def test_an_admin_manages_canned_answers(staff, live_server, page, artifacts):
     page.get_by_label("Language", exact=True).select_option("fr")
     page.get_by_role("textbox", name="Title").fill("Documents")
     page.get_by_role("textbox", name="Text").fill(
-        "Si quelqu'un garde vos papiers, appelez le {hotline}.")
+        "Si quelqu'un garde vos papiers, appelez le {hotline}."
+    )
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator(".flash-ok")).to_contain_text("Added “Documents” (fr).")
     row = page.locator("#canned-table tr", has_text="Documents")
     expect(row).to_contain_text(
-        "Sent as: Si quelqu'un garde vos papiers, appelez le 1-888-373-7888.")
+        "Sent as: Si quelqu'un garde vos papiers, appelez le 1-888-373-7888."
+    )
 
     row.get_by_role("link", name="Edit “Documents” (fr)").click()
     assert axe_violations(page) == []

@@ -38,8 +38,9 @@ def fill_queue(app: Any) -> None:
     texts(app, "+15550030303", "hi", ago=30)
 
 
-def test_queue_and_conversation_are_usable_on_a_phone(staff, live_app, live_server, page,
-                                                      artifacts):
+def test_queue_and_conversation_are_usable_on_a_phone(
+    staff, live_app, live_server, page, artifacts
+):
     fill_queue(live_app)
     texts(live_app, "+15550010004", "call me back on 1-888-373-7888 or +1 (555) 000-1234 now")
     page.set_viewport_size(PHONE)
@@ -80,8 +81,7 @@ def test_queue_and_conversation_are_usable_on_a_phone(staff, live_app, live_serv
     page.screenshot(path=str(artifacts / "console-team-page-phone.png"), full_page=True)
 
 
-def test_the_holder_panel_and_a_transfer(staff, live_app, live_server, browser, page,
-                                         artifacts):
+def test_the_holder_panel_and_a_transfer(staff, live_app, live_server, browser, page, artifacts):
     fill_queue(live_app)
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server.url, "alice")
@@ -101,7 +101,8 @@ def test_the_holder_panel_and_a_transfer(staff, live_app, live_server, browser, 
         expect(panel).to_be_visible()
         expect(panel).to_contain_text(
             "alice holds this conversation. alice is online. You can read it; ask alice or "
-            "an admin to transfer it.")
+            "an admin to transfer it."
+        )
         expect(bob.locator("#transfer-to")).to_have_count(0)
         bob.screenshot(path=str(artifacts / "console-team-holder-panel.png"), full_page=True)
         assert axe_violations(bob) == []
@@ -111,9 +112,11 @@ def test_the_holder_panel_and_a_transfer(staff, live_app, live_server, browser, 
         page.get_by_role("button", name="Transfer", exact=True).click()
         expect(page.get_by_role("status").first).to_contain_text("Transferred to bob.")
         expect(page.locator("#holder-text")).to_contain_text(
-            "bob holds this conversation. bob is online. You can read it; ask bob")
+            "bob holds this conversation. bob is online. You can read it; ask bob"
+        )
         expect(page.locator("#transcript")).to_contain_text(
-            "Transferred from alice to bob by alice.")
+            "Transferred from alice to bob by alice."
+        )
         bob.reload()
         expect(bob.locator("#holder-text")).to_contain_text("You hold this conversation")
         expect(bob.locator("#number")).to_have_text("+15550010004")  # the holder sees it all
@@ -221,16 +224,18 @@ def test_title_badge_and_desktop_notification_for_a_new_critical_conversation(
     page.goto(live_server.url + "/console/")
     page.locator("#rows tr", has_text="0505").locator("a.open").click()
     page.get_by_role("button", name="Take over").click()
-    expect(page).to_have_title("(1) Conversation +15550050505 #" +
-                               page.url.rsplit("/", 1)[1][:4] + " · Triage line")
+    expect(page).to_have_title(
+        "(1) Conversation +15550050505 #" + page.url.rsplit("/", 1)[1][:4] + " · Triage line"
+    )
 
 
-def test_the_quick_exit_is_named_in_the_conversation(staff, live_app, live_server, page,
-                                                     artifacts):
+def test_the_quick_exit_is_named_in_the_conversation(staff, live_app, live_server, page, artifacts):
     started = page.request.post(live_server.url + "/chat/api/start")
     token = started.json()["token"]
-    page.request.post(live_server.url + "/chat/api/messages",
-                      data={"token": token, "text": "he watches my phone", "since": 0})
+    page.request.post(
+        live_server.url + "/chat/api/messages",
+        data={"token": token, "text": "he watches my phone", "since": 0},
+    )
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server.url, "alice")
     page.locator("#rows tr", has_text=token[-4:]).locator("a.open").click()
@@ -250,10 +255,15 @@ def console_pages(app: Any) -> list[str]:
     """Every console page a GET without arguments shows (others' new pages included)."""
     pages = []
     for rule in app.url_map.iter_rules():
-        if (rule.endpoint.startswith("console.") and "GET" in rule.methods
-                and not rule.arguments and "/api/" not in rule.rule
-                and rule.endpoint not in ("console.static",) and rule.rule != "/console"
-                and not rule.rule.endswith((".csv", "/export"))):
+        if (
+            rule.endpoint.startswith("console.")
+            and "GET" in rule.methods
+            and not rule.arguments
+            and "/api/" not in rule.rule
+            and rule.endpoint not in ("console.static",)
+            and rule.rule != "/console"
+            and not rule.rule.endswith((".csv", "/export"))
+        ):
             pages.append(rule.rule)
     return sorted(set(pages))
 

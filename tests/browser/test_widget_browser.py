@@ -48,14 +48,21 @@ def token_of(page: Any) -> str:
     return page.evaluate("() => sessionStorage.getItem('tlw.token')")
 
 
-def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server, sized,
-                                                  artifacts, redis_client):
+def test_chat_help_and_ayuda_at_phone_and_desktop(
+    neutral, live_app, live_server, sized, artifacts, redis_client
+):
     name, page = sized
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("request", lambda r: None if r.url.startswith(live_server.url) else
-            problems.append("third-party request: " + r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(live_server.url)
+            else problems.append("third-party request: " + r.url)
+        ),
+    )
     page.goto(live_server.url + "/")
     exit_button = page.get_by_role("button", name="Quick exit")
     expect(exit_button).to_be_visible()
@@ -84,7 +91,11 @@ def test_chat_help_and_ayuda_at_phone_and_desktop(neutral, live_app, live_server
     expect(box).to_have_value("")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     assert [m.split(":", 1)[0] for m in chat_lines(page).all_inner_texts()] == [
-        "Respuesta automática", "Tú", "Respuesta automática", "Tú", "Respuesta automática",
+        "Respuesta automática",
+        "Tú",
+        "Respuesta automática",
+        "Tú",
+        "Respuesta automática",
     ]
     token = token_of(page)
     assert store.conversation(redis_client, f"web:{token}")["channel"] == "web"
@@ -224,24 +235,33 @@ def test_embedded_on_another_site_with_one_tag(neutral, live_server, page, redis
 
 
 def test_ui_language_follows_the_browser(neutral, live_server, browser):
-    for locale, button, label in [("es-MX", "Chatea con nosotros", "Tu mensaje"),
-                                  ("fr-FR", "Discuter avec nous", "Votre message")]:
+    for locale, button, label in [
+        ("es-MX", "Chatea con nosotros", "Tu mensaje"),
+        ("fr-FR", "Discuter avec nous", "Votre message"),
+    ]:
         context = browser.new_context(locale=locale)
         page = context.new_page()
         page.goto(live_server.url + "/")
         page.get_by_role("button", name=button).click()
         expect(page.get_by_label(label)).to_be_focused()
-        expect(page.get_by_role("button", name="Salida rápida" if locale == "es-MX"
-                                else "Sortie rapide")).to_be_visible()
+        expect(
+            page.get_by_role(
+                "button", name="Salida rápida" if locale == "es-MX" else "Sortie rapide"
+            )
+        ).to_be_visible()
         context.close()
 
 
-@pytest.mark.parametrize(("locale", "label", "note"), [
-    ("en-US", "Your message", "You are sending messages faster than we can read them."),
-    ("es-MX", "Tu mensaje", "Estás enviando mensajes más rápido de lo que podemos leerlos."),
-])
+@pytest.mark.parametrize(
+    ("locale", "label", "note"),
+    [
+        ("en-US", "Your message", "You are sending messages faster than we can read them."),
+        ("es-MX", "Tu mensaje", "Estás enviando mensajes más rápido de lo que podemos leerlos."),
+    ],
+)
 def test_too_many_messages_shows_a_kind_note_and_keeps_the_text(
-        neutral, live_app, live_server, browser, redis_client, locale, label, note):
+    neutral, live_app, live_server, browser, redis_client, locale, label, note
+):
     live_app.config["WIDGET_MESSAGES_PER_MINUTE"] = 2
     context = browser.new_context(locale=locale)
     page = context.new_page()

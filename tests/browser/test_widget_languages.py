@@ -101,8 +101,9 @@ def test_arabic_is_right_to_left_with_an_arabic_quick_exit(neutral, live_server,
 
 
 @pytest.mark.parametrize(("locale", "lang"), [("zh-CN", "zh"), ("ht-HT", "ht")])
-def test_chinese_and_haitian_creole_strings_show(neutral, live_server, phone, artifacts,
-                                                 locale, lang):
+def test_chinese_and_haitian_creole_strings_show(
+    neutral, live_server, phone, artifacts, locale, lang
+):
     t = widget(lang)
     page = phone(locale)
     page.goto(live_server.url + "/")
@@ -175,9 +176,18 @@ def test_the_bot_reading_another_language_switches_the_ui(neutral, live_server, 
         if route.request.method != "POST":
             route.continue_()
             return
-        route.fulfill(json={"reply": "Bonjou", "language": "ht", "next": 5, "reset": False,
-                            "entries": [{"from": "person", "text": "bonjou"},
-                                        {"from": "bot", "text": "Bonjou"}]})
+        route.fulfill(
+            json={
+                "reply": "Bonjou",
+                "language": "ht",
+                "next": 5,
+                "reset": False,
+                "entries": [
+                    {"from": "person", "text": "bonjou"},
+                    {"from": "bot", "text": "Bonjou"},
+                ],
+            }
+        )
 
     page.route("**/chat/api/messages", reply_in_creole)
     send(page, "bonjou")
