@@ -6,6 +6,7 @@ CSV export. Screenshots at desktop (1280×800) and phone (390×844) size in test
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -202,7 +203,7 @@ def test_stats_page_and_export(staff, live_app, live_server, page, artifacts):
 
     with page.expect_download() as info:
         page.get_by_role("button", name="These figures").click()
-    body = open(info.value.path(), encoding="utf-8-sig").read()
+    body = Path(info.value.path()).read_text(encoding="utf-8-sig")
     assert body.startswith("section,name,value") and "median_seconds,240.0" in body
     assert "555" not in body
     assert [e["action"] for e in audit.recent(live_app.redis)][0] == "export_stats"
