@@ -225,12 +225,13 @@ class TriageLine:
         """Write one turn (from `keep`, or replayed from the journal) into Redis."""
         cid, priority = turn["cid"], turn["priority"]
         markers = {}
+        if turn["id"] and turn["channel"] in TWILIO_CHANNELS:
+            # Twilio's MessageSid: a retry of it gets this reply and is not stored again
+            markers[store.message_key(turn["id"])] = (turn["reply"] or {}).get("text", "")
         if replayed:  # the conversation may have moved on meanwhile: never lower its priority
             if state.status == "open":
                 priority = store.higher_priority(state.priority, priority)
             markers[replay_key(cid, turn["id"])] = "1"
-            if turn["id"] and turn["channel"] == "sms":  # a later Twilio retry gets this reply
-                markers[store.message_key(turn["id"])] = (turn["reply"] or {}).get("text", "")
         reply = turn["reply"]
         store.record_turn(
             self.redis,

@@ -82,10 +82,6 @@ return 0
 """
 
 
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
 def conversation_of(key: str) -> str | None:
     """The conversation id a key carries as its hash tag (`tl:log:{sms:+1555}` -> `sms:+1555`)."""
     match = _TAG.match(key)
@@ -95,7 +91,7 @@ def conversation_of(key: str) -> str | None:
 def scan(r: store.Client, pattern: str, kind: str | None = None) -> Iterator[str]:
     """Key names matching `pattern` (of type `kind`); on a cluster, from every primary."""
     for key in r.scan_iter(match=pattern, count=SCAN_COUNT, _type=kind):
-        yield _text(key)
+        yield store.text_of(key)
 
 
 def conversation_keys(r: store.Client, cid: str) -> list[str]:
@@ -113,7 +109,7 @@ def erase(r: store.Client, cid: str) -> int:
     doomed += [
         ref
         for ref, value in zip(refs, pipe.execute(), strict=True)
-        if value is not None and _text(value) == cid
+        if value is not None and store.text_of(value) == cid
     ]
     pipe = r.pipeline(transaction=False)
     for key in doomed:
@@ -218,7 +214,7 @@ def sweep_indexes(r: store.Client) -> int:
     for index in scan(r, "tl:*", "zset"):
         if conversation_of(index) is not None:
             continue
-        members = [(_text(m), s) for m, s in r.zrange(index, 0, -1, withscores=True)]
+        members = [(store.text_of(m), s) for m, s in r.zrange(index, 0, -1, withscores=True)]
         members = [(m, s) for m, s in members if re.fullmatch(_CID, m)]
         for start in range(0, len(members), SCAN_COUNT):
             batch = members[start : start + SCAN_COUNT]
@@ -245,7 +241,7 @@ def _sweep_refs(r: store.Client) -> int:
         pipe = r.pipeline(transaction=False)
         for ref in batch:
             pipe.get(ref)
-        cids = [_text(v) if v is not None else None for v in pipe.execute()]
+        cids = [store.text_of(v) for v in pipe.execute()]
         pipe = r.pipeline(transaction=False)
         for cid in cids:
             pipe.exists(store.conv_key(cid or ""))

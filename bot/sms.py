@@ -127,12 +127,10 @@ def inbound_sms() -> Response:
     except Exception:
         log.exception("SMS webhook failed; answering with the built-in reply")
         return twiml(smart_encode(safe_reply(body, emergency)))
-    if sid:
-        try:
-            if outcome.stored:
-                store.remember_reply(current_app.redis, sid, outcome.reply)
-            else:  # not stored: a retry must be free to store it
-                current_app.redis.delete(store.message_key(sid))
+    # once stored, the turn's own round trip kept the reply for Twilio's retries (store_turn)
+    if sid and not outcome.stored:
+        try:  # not stored: a retry must be free to store it
+            current_app.redis.delete(store.message_key(sid))
         except Exception:
-            log.warning("could not record the outcome of a message for Twilio's retries")
+            log.warning("could not free a message's id for Twilio's retries")
     return twiml(outcome.reply)

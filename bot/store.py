@@ -62,11 +62,6 @@ def claim_message(r: Client, sid: str) -> tuple[bool, str | None]:
     return False, None if text in (None, PENDING) else text
 
 
-def remember_reply(r: Client, sid: str, reply: str | None) -> None:
-    """Keep the reply a `MessageSid` got, so a retry of it is answered the same, not stored."""
-    r.set(message_key(sid), reply or "", ex=MESSAGE_SEEN_SECONDS)
-
-
 def queue_score(priority: str, waiting_since: float) -> int:
     """Lower is more urgent: priority first, then the longest wait."""
     return PRIORITY_RANK.get(priority, 2) * RANK_SPAN + int(waiting_since * 1000)
