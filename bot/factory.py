@@ -81,12 +81,12 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     sweeper = app.extensions["sweeper"] = Sweeper(
         app.redis, retention_seconds(app.config), float(app.config["SWEEP_MINUTES"])
     )
-    app.before_request(sweeper.tick)  # what expired conversations left, once an interval
     app.extensions["upkeep"] = upkeep = Upkeep(
         [
             restart_embedded(app.redis),
             replay_journal(line),
             answer_held_alerts(line, app.extensions["outbound"]),
+            sweeper.tick,  # what expired conversations left, once per SWEEP_MINUTES
         ],
         interval=float(app.config["UPKEEP_SECONDS"]),
     )

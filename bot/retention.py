@@ -259,8 +259,9 @@ def _sweep_refs(r: store.Client) -> int:
 
 
 class Sweeper:
-    """Runs `sweep` in a background thread at most once per `minutes`, across every worker and
-    instance (a Redis lock); `tick` is a before-request hook that costs a clock read."""
+    """Runs `sweep` at most once per `minutes`, across every worker and instance (a Redis lock);
+    `tick` is one of the worker's background tasks (bot/upkeep.py) and costs a clock read. The
+    sweep runs in a thread of its own so a long one never delays the journal's replay."""
 
     def __init__(self, r: store.Client, retention_seconds: int, minutes: float) -> None:
         self.r = r
@@ -268,16 +269,12 @@ class Sweeper:
         self.interval = minutes * 60
         # The first run comes at a random point of the first interval: workers don't all ask.
         self.next_run = time.monotonic() + self.interval * random.uniform(0.1, 1.0)
-        self._lock = threading.Lock()
 
     def tick(self) -> None:
         """Start a sweep in the background when the interval has passed (cheap otherwise)."""
         if self.interval <= 0 or time.monotonic() < self.next_run:
             return
-        with self._lock:
-            if time.monotonic() < self.next_run:
-                return
-            self.next_run = time.monotonic() + self.interval
+        self.next_run = time.monotonic() + self.interval
         threading.Thread(target=self.run, name="sweep", daemon=True).start()
 
     def run(self) -> dict[str, int] | None:
