@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from flask_login import login_required
 
 from bot import audit, history, store
@@ -552,18 +552,7 @@ def queue_filters() -> dict[str, str]:
         elif value not in ("", "0", "no", "off", "false"):
             problem = f"'{name}' is 1 or absent."
     if problem:
-        if request.path.startswith("/console/api/"):
-            refusal = jsonify(error="bad_filter", message=problem)
-            refusal.status_code = 400
-            abort(refusal)
-        abort(
-            Response(
-                render_template(
-                    "console/error.html", code=400, title="Bad request", message=problem
-                ),
-                400,
-            )
-        )
+        v.bad_request("bad_filter", problem)
     return out
 
 

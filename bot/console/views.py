@@ -10,7 +10,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import (
     Response,
@@ -198,9 +198,14 @@ def requested_page() -> int:
     raw = request.args.get("page", "1").strip()
     if re.fullmatch(r"[0-9]{1,7}", raw) and 1 <= int(raw) <= MAX_PAGE:
         return int(raw)
-    reason = f"'page' must be a whole number from 1 to {MAX_PAGE:,}."
+    bad_request("bad_page", f"'page' must be a whole number from 1 to {MAX_PAGE:,}.")
+
+
+def bad_request(error: str, reason: str) -> NoReturn:
+    """Answer 400 with `reason`: JSON (`error`, `message`) under /console/api/, else the error
+    page."""
     if request.path.startswith("/console/api/"):
-        refusal = jsonify(error="bad_page", message=reason)
+        refusal = jsonify(error=error, message=reason)
         refusal.status_code = 400
         abort(refusal)
     abort(
