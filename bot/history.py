@@ -192,6 +192,8 @@ def episodes(conv: dict[str, str]) -> list[dict[str, Any]]:
 
 TIMES = ("closed", "opened", "critical_since", "critical_reply_ts", "first_reply")
 WRAPUP = ("outcome", "exploitation", "minor")
+# the conversation hash's fields that `episodes` reads
+EPISODE_FIELDS = ("status", "episodes", *WRAPUP, "wrapup_ts", "waiting_since")
 
 
 def to_float(value: Any) -> float | None:

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,7 +39,7 @@ _SUFFIX = re.compile(r"^[0-9A-Za-z_-]{1,4}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FIELDS = (
-    "status",
+    *history.EPISODE_FIELDS,
     "ended_by",
     "language",
     "last_intent",
@@ -52,12 +53,6 @@ FIELDS = (
     "claimed_by",
     "blocked",
     "closed_ts",
-    "episodes",
-    "outcome",
-    "exploitation",
-    "minor",
-    "wrapup_ts",
-    "waiting_since",
     "critical_since",
     "first_human_reply_ts",
 )
@@ -178,19 +173,28 @@ def run(r: store.Client, q: Query, secret: str) -> Found:
         known = privacy.resolve(r, q.ref)
         cids = [c for c in cids if c == known or privacy.ref_for(secret, c) == q.ref][:1]
     names = FIELDS + ((history.INTENT_FIELD + q.intent,) if q.intent else ())
-    rows = []
+    rows = [
+        {"cid": cid, "conv": conv, "snippet": ""}
+        for cid, conv in fields_of(r, cids, names)
+        if conv and _fits(q, conv)
+    ]
+    if not q.text:
+        return Found(len(rows), rows)
+    return _words(r, q.text, rows)
+
+
+def fields_of(
+    r: store.Client, cids: list[str], names: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Each of `cids` with those of its fields `names` that it has (an empty dict if it is gone),
+    in order: one pipelined HMGET per `BATCH` conversations."""
     for start in range(0, len(cids), BATCH):
         batch = cids[start : start + BATCH]
         pipe = r.pipeline(transaction=False)
         for cid in batch:
             pipe.hmget(store.conv_key(cid), names)
         for cid, values in zip(batch, pipe.execute(), strict=True):
-            conv = {n: _text(x) for n, x in zip(names, values, strict=True) if x is not None}
-            if conv and _fits(q, conv):
-                rows.append({"cid": cid, "conv": conv, "snippet": ""})
-    if not q.text:
-        return Found(len(rows), rows)
-    return _words(r, q.text, rows)
+            yield cid, {n: _text(x) for n, x in zip(names, values, strict=True) if x is not None}
 
 
 def _fits(q: Query, conv: dict[str, str]) -> bool:
@@ -573,20 +577,16 @@ def filtered_queue_view(page: int, filters: dict[str, str]) -> dict[str, Any]:
     if {"language", "mine", "unassigned"} & set(filters):
         me = v.actor()
         kept = []
-        for start in range(0, len(members), BATCH):
-            batch = members[start : start + BATCH]
-            pipe = r.pipeline(transaction=False)
-            for cid, _ in batch:
-                pipe.hmget(store.conv_key(cid), ("language", "claimed_by"))
-            for (cid, score), (lang, holder) in zip(batch, pipe.execute(), strict=True):
-                lang, holder = _text(lang) or "", _text(holder) or ""
-                if "language" in filters and lang != filters["language"]:
-                    continue
-                if "mine" in filters and holder != me:
-                    continue
-                if "unassigned" in filters and holder:
-                    continue
-                kept.append((cid, score))
+        found = fields_of(r, [cid for cid, _ in members], ("language", "claimed_by"))
+        for (cid, score), (_, conv) in zip(members, found, strict=True):
+            lang, holder = conv.get("language", ""), conv.get("claimed_by", "")
+            if "language" in filters and lang != filters["language"]:
+                continue
+            if "mine" in filters and holder != me:
+                continue
+            if "unassigned" in filters and holder:
+                continue
+            kept.append((cid, score))
         members = kept
     counts = dict.fromkeys(store.PRIORITY_RANK, 0)
     names = list(store.PRIORITY_RANK)

@@ -25,25 +25,7 @@ from bot.console import views as v
 
 WINDOWS = {8: "last 8 hours", 24: "last 24 hours", 168: "last 7 days"}
 WITHIN = 300  # seconds: Crisis Text Line reaches 94 % of high-risk texters within 5 minutes
-BATCH = 500
-CRITICAL_FIELDS = (
-    "critical_since",
-    "critical_reply_ts",
-    "status",
-    "episodes",
-    "outcome",
-    "wrapup_ts",
-    "waiting_since",
-)
-CLOSED_FIELDS = (
-    "status",
-    "episodes",
-    "outcome",
-    "exploitation",
-    "minor",
-    "wrapup_ts",
-    "waiting_since",
-)
+CRITICAL_FIELDS = ("critical_since", "critical_reply_ts", *history.EPISODE_FIELDS)
 
 
 def requested_hours() -> int:
@@ -54,16 +36,8 @@ def requested_hours() -> int:
     return int(raw)
 
 
-def _hmget_all(r: store.Client, cids: list[str], names: tuple[str, ...]) -> list[dict[str, str]]:
-    out = []
-    for start in range(0, len(cids), BATCH):
-        batch = cids[start : start + BATCH]
-        pipe = r.pipeline(transaction=False)
-        for cid in batch:
-            pipe.hmget(store.conv_key(cid), names)
-        for values in pipe.execute():
-            out.append({n: s._text(x) for n, x in zip(names, values, strict=True) if x is not None})
-    return out
+def _convs(r: store.Client, cids: list[str], names: tuple[str, ...]) -> list[dict[str, str]]:
+    return [conv for _, conv in s.fields_of(r, cids, names)]
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -127,10 +101,8 @@ def figures(r: store.Client, now: float, hours: int, overdue_after: int) -> dict
         "open": counts,
         "open_total": sum(counts.values()),
         "overdue_now": overdue_now,
-        "critical": _critical(
-            _hmget_all(r, critical_cids, CRITICAL_FIELDS), first, now, overdue_after
-        ),
-        "closed": _closed(_hmget_all(r, closed_cids, CLOSED_FIELDS), first),
+        "critical": _critical(_convs(r, critical_cids, CRITICAL_FIELDS), first, now, overdue_after),
+        "closed": _closed(_convs(r, closed_cids, history.EPISODE_FIELDS), first),
         "overdue_after": overdue_after,
         "overdue_label": f"{overdue_after // 60} min"
         if overdue_after % 60 == 0
