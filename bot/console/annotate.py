@@ -267,6 +267,20 @@ class Canned:
         """The answer as stored in `tl:canned` (the id is the hash field, not part of the JSON)."""
         return json.dumps({k: v for k, v in asdict(self).items() if k != "id"})
 
+    @classmethod
+    def from_json(cls, cid: str, raw: str | bytes) -> Canned:
+        """The answer stored under `cid` (see `to_json`); ValueError, KeyError or TypeError if
+        `raw` is not one."""
+        data = json.loads(raw)
+        return cls(
+            cid,
+            data["lang"],
+            data["title"],
+            data["text"],
+            data.get("by", ""),
+            float(data.get("ts") or 0),
+        )
+
 
 def check_canned(lang: str, title: str, text: str) -> str | None:
     """Why a canned answer cannot be saved, or None."""
@@ -335,17 +349,7 @@ def all_canned(r: store.Client) -> list[Canned]:
         if not _ID.match(cid):
             continue
         try:
-            data = json.loads(raw)
-            out.append(
-                Canned(
-                    cid,
-                    data["lang"],
-                    data["title"],
-                    data["text"],
-                    data.get("by", ""),
-                    float(data.get("ts") or 0),
-                )
-            )
+            out.append(Canned.from_json(cid, raw))
         except (ValueError, KeyError, TypeError):
             continue
     return sorted(out, key=lambda c: (c.title.casefold(), c.lang))
@@ -356,17 +360,7 @@ def get_canned(r: store.Client, cid: str) -> Canned | None:
     if not _ID.match(cid):
         return None
     raw = r.hget(CANNED, cid)
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    return Canned(
-        cid,
-        data["lang"],
-        data["title"],
-        data["text"],
-        data.get("by", ""),
-        float(data.get("ts") or 0),
-    )
+    return None if raw is None else Canned.from_json(cid, raw)
 
 
 def put_canned(r: store.Client, answer: Canned) -> None:
