@@ -60,15 +60,23 @@ def _digests(r: Client, name: str) -> list[str]:
     return [d.decode() if isinstance(d, bytes) else d for d in r.smembers(sessions_key(name))]
 
 
-def live_count(r: Client, name: str) -> int:
-    """How many sessions of `name` are live now."""
+def _each_session(r: Client, name: str, command: str, *, forget: bool = False) -> list[int]:
+    """Run `command` (EXISTS or DEL) on each session key of `name` in one pipeline, and with
+    `forget` take those sessions out of the set; the command's replies, one a session."""
     digests = _digests(r, name)
     if not digests:
-        return 0
+        return []
     pipe = r.pipeline(transaction=False)
     for digest in digests:
-        pipe.exists(session_key(name, digest))
-    return sum(bool(found) for found in pipe.execute())
+        pipe.execute_command(command, session_key(name, digest))
+    if forget:
+        pipe.srem(sessions_key(name), *digests)  # not DEL: a login meanwhile keeps its entry
+    return pipe.execute()[: len(digests)]
+
+
+def live_count(r: Client, name: str) -> int:
+    """How many sessions of `name` are live now."""
+    return sum(bool(found) for found in _each_session(r, name, "EXISTS"))
 
 
 def end_all(r: Client, name: str) -> int:
@@ -76,11 +84,4 @@ def end_all(r: Client, name: str) -> int:
 
     Returns how many were live.
     """
-    digests = _digests(r, name)
-    if not digests:
-        return 0
-    pipe = r.pipeline(transaction=False)
-    for digest in digests:
-        pipe.delete(session_key(name, digest))
-    pipe.srem(sessions_key(name), *digests)  # not DEL: a login meanwhile keeps its entry
-    return sum(pipe.execute()[:-1])
+    return sum(_each_session(r, name, "DEL", forget=True))
