@@ -181,7 +181,10 @@ def eval_command(files: tuple[Path, ...], noise: tuple[Path, ...], as_json: bool
 
 @cli.command("train")
 def train_command() -> None:
-    """Fit the head on data/train and save data/model/."""
+    """Fit the head on data/train and save data/model/.
+
+    The head has one output per intent of the contract ($INTENTS_DIR/contract.yaml).
+    """
     from bot.triage.train import train
 
     train()
@@ -192,15 +195,17 @@ def train_command() -> None:
     "--intents",
     type=click.Path(path_type=Path),
     default=REPO / "intents",
+    envvar="INTENTS_DIR",
     metavar="DIR",
-    help="The keyword and language files (default: intents/).",
+    help="The contract, keyword and language files (default: $INTENTS_DIR, else intents/).",
 )
 @click.option(
     "--responses",
     type=click.Path(path_type=Path),
     default=REPO / "responses",
+    envvar="RESPONSES_DIR",
     metavar="DIR",
-    help="The reply texts (default: responses/).",
+    help="The reply texts (default: $RESPONSES_DIR, else responses/).",
 )
 def check_command(intents: Path, responses: Path) -> None:
     """Validate data files, the head and train/eval hygiene.

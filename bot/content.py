@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.datafiles import DataError
 from bot.replies import Replies, load_interpreter_lines, load_responses
+from bot.triage.contract import INTENTS_DIR, Contract, contract_file, load_contract
 
 if TYPE_CHECKING:
     from bot.triage.classify import Classifier
@@ -41,12 +42,14 @@ def _classifier(directory: Path, stamp: tuple) -> Classifier:
 
 
 class Content:
-    """Holds the last good classifier and replies; `errors` lists what failed to load."""
+    """Holds the last good contract, classifier and replies; `errors` lists what failed to load.
+    Until the directory's contract has loaded once, the repository's own contract stands in."""
 
     def __init__(self, intents_dir: Path, responses_dir: Path, check_every: float = 2.0) -> None:
         self.intents_dir = Path(intents_dir)
         self.responses_dir = Path(responses_dir)
         self.check_every = check_every
+        self.contract: Contract = load_contract(contract_file(INTENTS_DIR))
         self.classifier: Classifier | None = None
         self.replies: Replies | None = None
         self.interpreters: dict[str, str] = {}  # interpreter line per language without replies
@@ -61,11 +64,15 @@ class Content:
         errors = []
         stamp = _stamp(self.intents_dir, self.responses_dir)
         try:
+            self.contract = load_contract(contract_file(self.intents_dir))
+        except (OSError, ValueError) as exc:
+            errors.append(f"contract: {exc}")
+        try:
             self.classifier = _classifier(self.intents_dir, stamp)
         except Exception as exc:  # a data file, the head or the encoder: keep the last good one
             errors.append(f"classifier: {exc}")
         try:
-            self.replies = load_responses(self.responses_dir)
+            self.replies = load_responses(self.responses_dir, self.contract.intents)
         except (DataError, OSError) as exc:
             errors.append(str(exc))
         try:

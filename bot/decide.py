@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from bot.store import URGENT, State, higher_priority
 from bot.triage.classify import Classification
-from bot.triage.contract import contract
-
-CRITICAL = contract().critical
 
 
 @dataclass(frozen=True)
@@ -38,9 +35,11 @@ def decide(
     body: str,
     has_media: bool = False,
     emergency_keys: frozenset[str] = frozenset(),
+    critical: frozenset[str],
 ) -> Decision:
     """The bot's decision for one message. `keyword` is Twilio's reading of the body ("stop",
-    "start", "help" or None); `emergency_keys` are the replies that give the emergency number."""
+    "start", "help" or None); `emergency_keys` are the replies that give the emergency number;
+    `critical` the contract's critical intents."""
     intent = reading.intent
     chosen = reading.switch_to if intent == "language" and reading.switch_to else None
     opt_out: bool | None = None
@@ -52,7 +51,7 @@ def decide(
     elif keyword == "start" and (state.opted_out or body.strip().upper() != "YES"):
         intent, opt_out, key = "start", False, "start"
     elif keyword == "help":  # HELP and INFO answer even after an opt-out, as Twilio's do
-        key = intent if intent in CRITICAL or intent == "info" else "help"
+        key = intent if intent in critical or intent == "info" else "help"
     elif state.opted_out:
         key = None  # Twilio would refuse to deliver anything else (error 21610)
     elif intent == "stop":
@@ -63,7 +62,7 @@ def decide(
         # close to critical: the emergency (or crisis) reply when that is the likeliest
         # reading, else a reply that gives the emergency number
         likeliest = reading.top[0][0] if reading.top else ""
-        if likeliest in CRITICAL:
+        if likeliest in critical:
             key = likeliest
         elif key not in emergency_keys:
             key = "help"
@@ -73,12 +72,12 @@ def decide(
         reply_language=chosen or state.chosen_language or reading.language,
         chosen_language=chosen,
         opt_out=opt_out,
-        priority=new_priority(state, reading.priority, intent, has_media),
-        held_alert=bool(state.claimed_by and intent in CRITICAL),
+        priority=new_priority(state, reading.priority, has_media, critical=intent in critical),
+        held_alert=bool(state.claimed_by and intent in critical),
     )
 
 
-def new_priority(state: State, priority: str, intent: str, has_media: bool) -> str:
+def new_priority(state: State, priority: str, has_media: bool, *, critical: bool) -> str:
     """The conversation's priority: raised from context, never lowered while it is open."""
     if state.status == "open":
         priority = higher_priority(state.priority, priority)
@@ -87,6 +86,6 @@ def new_priority(state: State, priority: str, intent: str, has_media: bool) -> s
         priority = higher_priority(priority, "high")
     if has_media:
         priority = higher_priority(priority, "high")  # a person must look or listen
-    if state.blocked and intent not in CRITICAL:
+    if state.blocked and not critical:
         priority = "low"  # a critical message is critical whoever sends it
     return priority

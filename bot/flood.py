@@ -20,7 +20,6 @@ import re
 
 from bot import optout, store
 from bot.safety import looks_dangerous
-from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,6 @@ LIMIT = 10  # messages always answered per window
 CEILING = 60
 WINDOW = 600  # seconds
 GAP = 60  # seconds between replies to repeats (or past CEILING)
-ALWAYS = contract().critical  # and Twilio's opt-out and opt-in keywords
 
 
 def counter_key(cid: str, now: float) -> str:
@@ -66,8 +64,12 @@ def load_state(r: store.Client, cid: str, now: float) -> tuple[store.State, int]
     return store.parse_state(cid, state), int(count)
 
 
-def may_reply(r: store.Client, cid: str, count: int, body: str, intent: str, now: float) -> bool:
-    """Whether the bot answers message number `count` of this window (True unless flooding)."""
+def may_reply(
+    r: store.Client, cid: str, count: int, body: str, now: float, *, critical: bool
+) -> bool:
+    """Whether the bot answers message number `count` of this window (True unless flooding).
+    A critical message, Twilio's opt-out and opt-in keywords and a danger cue are always
+    answered, once the flood is recorded."""
     if count <= LIMIT:
         return True
     try:
@@ -91,7 +93,7 @@ def may_reply(r: store.Client, cid: str, count: int, body: str, intent: str, now
         )
     return (
         bool(opened)
-        or intent in ALWAYS
+        or critical
         or optout.keyword(body) in {"stop", "start"}
         or looks_dangerous(body)
     )

@@ -8,16 +8,11 @@ from pathlib import Path
 
 from bot.datafiles import DataError, data_files, line_of, load_file
 from bot.schemas import INTERPRETER_LINES, reply_file
-from bot.triage.contract import contract
 
 log = logging.getLogger(__name__)
 
 HOTLINE = "1-888-373-7888"
 TEXTLINE = "233733"
-# A reply for every intent of the contract, plus the replies that are not an intent's: how to
-# opt out, the interpreter line, and the answer to a photo or voice note.
-EXTRA_KEYS = ("stop_hint", "interpretation", "media")
-REQUIRED_KEYS = (*contract().intents, *EXTRA_KEYS)
 Replies = dict[str, dict[str, str]]
 
 
@@ -29,16 +24,17 @@ def fallback_text(emergency_number: str, *, danger: bool) -> str:
     return f"{hotline} In danger now? Call {emergency_number}."
 
 
-def load_responses(directory: Path) -> Replies:
-    """Read `responses/<lang>.yaml`; raise DataError naming the file (and line) of any problem."""
+def load_responses(directory: Path, intents: tuple[str, ...]) -> Replies:
+    """Read `responses/<lang>.yaml`, a reply for each of `intents` (the contract's) and the
+    extra replies; raise DataError naming the file (and line) of any problem."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(directory, "responses directory not found")
     replies: Replies = {}
     read_from: dict[str, Path] = {}
     for path in data_files(directory):
-        # every reply of REQUIRED_KEYS, non-empty, with known placeholders: bot/schemas.py
-        doc = load_file(path, reply_file())
+        # every required reply, non-empty, with known placeholders: bot/schemas.py
+        doc = load_file(path, reply_file(tuple(intents)))
         lang = str(doc.get("language") or path.stem)
         if lang in replies:
             raise DataError(

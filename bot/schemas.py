@@ -161,6 +161,7 @@ class Record(Schema):
                         (line(key), f"unknown key {key.value!r}{_where(where)}: the key {problem}")
                     )
                 else:
+                    present.add(name)
                     self.rest.check(value, _join(where, key.value), out)
             else:
                 allowed = ", ".join(self.fields) or "none"
@@ -248,20 +249,9 @@ def validate(node: yaml.Node | None, schema: Schema) -> list[Problem]:
 # --- the data files ------------------------------------------------------------------------
 
 
-def _intents() -> tuple[str, ...] | None:
-    """The contract's intents, or None while the contract cannot be read (reported on its own)."""
-    from bot.triage.contract import contract
-
-    try:
-        return contract().intents
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 VERSION = Integer()
 NAME = r"[a-z][a-z0-9_]*"
 LANGUAGE = Key("a language code (ISO 639: en, es, zh-Hant)", r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-INTENT = Key("an intent of data/contract.yaml", NAME, _intents)
 WORDS = Seq(Text(), unique=True, nonempty=True)
 
 CONTRACT = Record(
@@ -283,15 +273,6 @@ CONTRACT = Record(
         ),
     },
     required=("priorities", "intents"),
-)
-
-KEYWORDS = Record(
-    {
-        "version": VERSION,
-        "keywords": table(INTENT, table(LANGUAGE, WORDS)),
-        "courtesy": Seq(Text(), unique=True),
-    },
-    required=("keywords",),
 )
 
 LANGUAGE_NAMES = Record(
@@ -338,59 +319,93 @@ CANNED_SEED = Record(
 )
 
 
-@cache
-def reply_file() -> Record:
-    """`responses/<lang>.yaml`: every reply of bot/replies.py REQUIRED_KEYS and nothing else."""
-    from bot.replies import REQUIRED_KEYS
+# The files whose keys are intents are checked against the contract of their intents directory
+# (`intents` None: the contract cannot be read, which is reported on its own).
+Intents = tuple[str, ...] | None
+# Replies that are not an intent's: how to opt out, the interpreter line, a photo or voice note.
+EXTRA_KEYS = ("stop_hint", "interpretation", "media")
 
+
+def required_replies(intents: tuple[str, ...]) -> tuple[str, ...]:
+    """The replies every reply file has: one per intent of the contract, and EXTRA_KEYS."""
+    return (*intents, *EXTRA_KEYS)
+
+
+@cache
+def keywords_file(intents: Intents) -> Record:
+    """`intents/keywords.yaml`: words per intent of the contract, per language."""
+    intent = Key("an intent of intents/contract.yaml", NAME, (lambda: intents) if intents else None)
+    return Record(
+        {
+            "version": VERSION,
+            "keywords": table(intent, table(LANGUAGE, WORDS)),
+            "courtesy": Seq(Text(), unique=True),
+        },
+        required=("keywords",),
+    )
+
+
+def _replies(intents: Intents, text: Schema, *, required: bool) -> Record:
+    if intents is None:  # unknown intents: any reply name, the extra replies required
+        replies = Record(rest_key=Key("a reply name", NAME), rest=text, required=EXTRA_KEYS)
+    else:
+        keys = required_replies(intents)
+        replies = Record(dict.fromkeys(keys, text), required=keys if required else ())
+    return replies
+
+
+@cache
+def reply_file(intents: Intents) -> Record:
+    """`responses/<lang>.yaml`: every required reply (`required_replies`) and nothing else."""
     return Record(
         {
             "version": VERSION,
             "language": Text(pattern=LANGUAGE.pattern, what=LANGUAGE.what),
             "review": Text(),
-            "replies": Record(dict.fromkeys(REQUIRED_KEYS, REPLY_TEXT), required=REQUIRED_KEYS),
+            "replies": _replies(intents, REPLY_TEXT, required=True),
         },
         required=("replies",),
     )
 
 
 @cache
-def back_translation() -> Record:
+def back_translation(intents: Intents) -> Record:
     """`responses/back/<lang>.yaml`: literal English of a reply file, for reviewers."""
-    from bot.replies import REQUIRED_KEYS
-
     return Record(
         {
             "version": VERSION,
             "language": Text(pattern=LANGUAGE.pattern, what=LANGUAGE.what),
             "review": Text(),
             "back_translation_of": Text(),
-            "replies": Record(dict.fromkeys(REQUIRED_KEYS, Text())),
+            "replies": _replies(intents, Text(), required=False),
         },
         required=("replies",),
     )
 
 
-def files_to_check(
-    intents_dir: Path, responses_dir: Path, contract_file: Path
-) -> list[tuple[Path, Schema]]:
-    """Every data file the bot, the console or a reviewer reads, with its schema. The two
-    keyword files and the reply files must exist; the others are checked when present."""
+def files_to_check(intents_dir: Path, responses_dir: Path) -> list[tuple[Path, Schema]]:
+    """Every data file the bot, the console or a reviewer reads, with its schema. The contract,
+    the two keyword files and the reply files must exist; the others are checked when present."""
     from bot.datafiles import data_files
+    from bot.triage.contract import contract_file, load_contract
 
     intents_dir, responses_dir = Path(intents_dir), Path(responses_dir)
+    try:
+        intents: Intents = load_contract(contract_file(intents_dir)).intents
+    except (OSError, ValueError):
+        intents = None  # its own entry below says what is wrong
     found: list[tuple[Path, Schema]] = [
-        (Path(contract_file), CONTRACT),
-        (intents_dir / "keywords.yaml", KEYWORDS),
+        (contract_file(intents_dir), CONTRACT),
+        (intents_dir / "keywords.yaml", keywords_file(intents)),
         (intents_dir / "language.yaml", LANGUAGE_NAMES),
     ]
     if (intents_dir / "normalise.yaml").is_file():
         found.append((intents_dir / "normalise.yaml", NORMALISE))
     if responses_dir.is_dir():
-        found += [(path, reply_file()) for path in data_files(responses_dir)]
+        found += [(path, reply_file(intents)) for path in data_files(responses_dir)]
     back = responses_dir / "back"
     if back.is_dir():
-        found += [(path, back_translation()) for path in data_files(back)]
+        found += [(path, back_translation(intents)) for path in data_files(back)]
     for path, schema in (
         (responses_dir / "interpreters" / "lines.yaml", INTERPRETER_LINES),
         (responses_dir / "interpreters" / "back.yaml", INTERPRETER_BACK),

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decide import decide
+from bot import decide as decide_module
+from bot.decide import Decision
 from bot.store import State
 from bot.triage.classify import Classification
+from bot.triage.contract import contract
 
 EMERGENCY_KEYS = frozenset({"emergency", "self_harm", "help", "report", "greeting", "unknown"})
+
+
+def decide(state: State, read: Classification, **given) -> Decision:
+    """The decision under the project's contract (its critical intents)."""
+    return decide_module.decide(state, read, critical=contract().critical, **given)
 
 
 def reading(

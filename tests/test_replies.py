@@ -11,6 +11,7 @@ from bot.config import ROOT
 from bot.datafiles import load_file
 from bot.replies import Numbers, load_responses, reply_text
 from bot.smstext import is_gsm7, segments, smart_encode
+from bot.triage.contract import contract
 from tests.helpers import HOTLINE, reply
 
 LANGUAGES = [
@@ -31,7 +32,7 @@ LANGUAGES = [
     "pl",
     "ro",
 ]
-REPLIES = load_responses(ROOT / "responses")
+REPLIES = load_responses(ROOT / "responses", contract().intents)
 PLACEHOLDERS = ("{emergency}", "{crisis}", "{hotline}", "{textline}")
 NUMBERS = Numbers()
 

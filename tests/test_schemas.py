@@ -15,8 +15,8 @@ import pytest
 from bot.content import Content
 from bot.datafiles import DataError, load_file
 from bot.replies import load_responses
-from bot.schemas import KEYWORDS
-from bot.triage.contract import CONTRACT_FILE, load_contract
+from bot.schemas import keywords_file
+from bot.triage.contract import contract, contract_file, load_contract
 from bot.triage.hygiene import data_file_problems
 from bot.triage.keywords import Keywords
 
@@ -66,7 +66,7 @@ def check(data: Path) -> subprocess.CompletedProcess:
 
 def test_the_shipped_data_files_match_their_schemas() -> None:
     out = io.StringIO()
-    assert data_file_problems(ROOT / "intents", ROOT / "responses", CONTRACT_FILE, out) == []
+    assert data_file_problems(ROOT / "intents", ROOT / "responses", out) == []
     assert "data files match their schemas" in out.getvalue()
 
 
@@ -132,7 +132,7 @@ def test_an_unknown_key_stops_the_load_with_its_line(tmp_path: Path) -> None:
         "version: 1\nkeywords:\n  stop: {en: [stop]}\ncourtsey: [please]\n", encoding="utf-8"
     )
     with pytest.raises(DataError) as caught:
-        load_file(path, KEYWORDS)
+        load_file(path, keywords_file(contract().intents))
     assert str(caught.value).startswith(f"{path}:4: unknown key 'courtsey'")
 
 
@@ -145,9 +145,9 @@ def test_a_keyword_under_two_intents_names_its_second_line(data: Path) -> None:
     assert "'sos' is listed under two intents (help, info)" in caught.value.message
 
 
-def test_the_contract_is_checked_too(tmp_path: Path) -> None:
-    contract = tmp_path / "contract.yaml"
-    text = CONTRACT_FILE.read_text(encoding="utf-8")
+def test_the_contract_is_checked_too(data: Path) -> None:
+    contract = contract_file(data / "intents")
+    text = contract.read_text(encoding="utf-8")
     contract.write_text(
         text.replace(
             "  - {name: thanks,         priority: low}\n",
@@ -157,7 +157,7 @@ def test_the_contract_is_checked_too(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     number = line_of(contract, "critcal")
-    problems = data_file_problems(ROOT / "intents", ROOT / "responses", contract, io.StringIO())
+    problems = data_file_problems(data / "intents", data / "responses", io.StringIO())
     assert problems == [
         f"{contract}:{number}: unknown key 'critcal' in intents[15] (allowed: name, priority)",
         f"{contract}:{number}: duplicate entry 'name: greeting' in intents "
@@ -180,14 +180,14 @@ def test_a_schema_error_at_run_time_keeps_the_last_good_replies(data: Path) -> N
         f"{english}:{line_of(english, 'negateable')}: unknown key 'negateable' in replies"
     )
     with pytest.raises(DataError):
-        load_responses(data / "responses")
+        load_responses(data / "responses", contract().intents)
 
 
 def test_two_reply_files_for_one_language_are_an_error(data: Path) -> None:
     copy = data / "responses" / "zz.yaml"
     shutil.copy(data / "responses" / "en.yaml", copy)
     with pytest.raises(DataError) as caught:
-        load_responses(data / "responses")
+        load_responses(data / "responses", contract().intents)
     assert str(caught.value) == (
         f"{copy}:{line_of(copy, 'language: en')}: language en has replies in en.yaml too"
     )

@@ -26,7 +26,6 @@ from flask_login import login_required
 from bot import audit, history, store
 from bot.console import annotate, bp, privacy
 from bot.console import views as v
-from bot.triage.contract import contract
 
 CHANNELS = ("sms", "whatsapp", "web")
 STATUSES = {"open": "open", "closed": "closed", "quick_exit": "quick exit"}
@@ -114,7 +113,7 @@ def read_query(args: Any) -> Query:
         errors.append("Give the last digits of the number (up to 4), as the queue shows them.")
     q.number = number
     q.intent = (args.get("intent") or "").strip()
-    if q.intent and q.intent not in contract().intents:
+    if q.intent and q.intent not in current_app.extensions["line"].content.contract.intents:
         errors.append("Unknown intent: choose one from the list.")
     q.language = (args.get("language") or "").strip().lower()
     if q.language and not _LANG.match(q.language):
@@ -287,7 +286,7 @@ def languages() -> list[str]:
 def choices() -> dict[str, Any]:
     """The values the search form and the queue filters offer."""
     return {
-        "intents": contract().intents,
+        "intents": current_app.extensions["line"].content.contract.intents,
         "languages": languages(),
         "channels": CHANNELS,
         "statuses": STATUSES,

@@ -3,6 +3,7 @@
 The decision, in order:
 1. an empty message (no letter, digit or emoji) is `unknown`;
 2. a message that is one keyword or a language name alone gets that intent (keywords.py);
+   an intent of the contract that the head was not trained on is found this way only;
 3. otherwise the head gives a probability per intent. If emergency + self_harm together reach
    `critical` (a threshold chosen on a validation split), the more likely of the two wins, as
    the contract's precedence puts them first. Else the most likely other intent wins, and when
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.triage.contract import Contract, contract
+from bot.triage.contract import Contract, contract_file, load_contract
 from bot.triage.encoder import Encoder, load_encoder
 from bot.triage.head import MODEL_DIR, Head, load_head
 from bot.triage.keywords import INTENTS_DIR, Keywords
@@ -58,14 +59,14 @@ class Classifier:
         terms: Contract,
         languages: LanguageReader,
     ) -> None:
-        if tuple(head.intents) != terms.intents:
-            raise ValueError("the head was trained on other intents than the contract's")
+        if problem := head_problem(tuple(head.intents), terms, keywords):
+            raise ValueError(problem)
         self.encoder, self.head, self.keywords, self.contract = encoder, head, keywords, terms
         self.languages = languages
         thresholds = head.meta.get("thresholds", {})
         self.critical_at = float(thresholds.get("critical", 0.5))
         self.doubt_at = float(thresholds.get("doubt", 0.25))
-        self._critical = np.array([i in terms.critical for i in terms.intents])
+        self._critical = np.array([i in terms.critical for i in head.intents])
 
     def classify(self, text: str, *, conversation_language: str | None = None) -> Classification:
         """Classify one message; `conversation_language` is the conversation's language so far."""
@@ -107,7 +108,7 @@ class Classifier:
         )
 
     def _decide(self, p: np.ndarray, language: str) -> Classification:
-        intents, terms = self.contract.intents, self.contract
+        intents, terms = self.head.intents, self.contract
         critical = float(p[self._critical].sum())
         if critical >= self.critical_at:
             best = max((i for i in range(len(intents)) if self._critical[i]), key=lambda i: p[i])
@@ -129,16 +130,34 @@ class Classifier:
         )
 
 
+def head_problem(head_intents: tuple[str, ...], terms: Contract, keywords: Keywords) -> str | None:
+    """Why a head cannot serve a contract, or None. The head's intents are the contract's, in its
+    order; an intent the head does not know must have keywords (it is read by keyword only)."""
+    if unknown := [i for i in head_intents if i not in terms.intents]:
+        return f"the head was trained on intents the contract lacks ({', '.join(unknown)}): retrain"
+    if list(head_intents) != sorted(head_intents, key=terms.intents.index):
+        return "the head's intents are not in the contract's order: retrain"
+    by_keyword = {k.intent for k in (*keywords.words.values(), *keywords.names.values())}
+    if unread := [i for i in terms.intents if i not in head_intents and i not in by_keyword]:
+        return (
+            f"no way to recognise {', '.join(unread)}: give it keywords in keywords.yaml, "
+            "or training examples and retrain"
+        )
+    return None
+
+
 def load_classifier(intents_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
-    """The project's classifier; raises when the encoder, a head or a data file cannot load."""
+    """The classifier of an intents directory (default `intents/`); raises when the encoder, a
+    head or a data file cannot load, or the head cannot serve the directory's contract."""
     model_dir = model_dir or MODEL_DIR
+    intents_dir = Path(intents_dir or INTENTS_DIR)
     language_head = load_head(model_dir / "language")
     languages = LanguageReader(language_head, language_head.meta["scripts"])
     return Classifier(
         load_encoder(),
         load_head(model_dir),
-        Keywords(intents_dir or INTENTS_DIR),
-        contract(),
+        Keywords(intents_dir),
+        load_contract(contract_file(intents_dir)),
         languages,
     )
 

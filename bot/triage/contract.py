@@ -1,4 +1,9 @@
-"""The triage contract loaded from `data/contract.yaml`: intents, precedence, priorities."""
+"""The triage contract loaded from `intents/contract.yaml`: intents, precedence, priorities.
+
+The contract lives beside the keywords and language names, so one directory (`INTENTS_DIR`)
+says which intents exist and how each is recognised by rule. An intent the trained head does
+not know is read by keyword alone (bot/triage/classify.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from pathlib import Path
 from bot.datafiles import load_file
 from bot.schemas import CONTRACT
 
-CONTRACT_FILE = Path(__file__).resolve().parents[2] / "data" / "contract.yaml"
+INTENTS_DIR = Path(__file__).resolve().parents[2] / "intents"
+CONTRACT_NAME = "contract.yaml"
 
 
 @dataclass(frozen=True)
@@ -30,8 +36,13 @@ class Contract:
         return min(a, b, key=self.priorities.index)
 
 
-def load_contract(path: Path = CONTRACT_FILE) -> Contract:
-    """Read and check the contract file; ValueError names what is wrong (DataError, with the
+def contract_file(intents_dir: Path) -> Path:
+    """Where the contract of an intents directory is."""
+    return Path(intents_dir) / CONTRACT_NAME
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check a contract file; ValueError names what is wrong (DataError, with the
     line, for a key twice, an unknown key, a wrong type or an intent listed twice)."""
     doc = load_file(Path(path), CONTRACT)
     priorities = tuple(doc["priorities"])
@@ -44,7 +55,18 @@ def load_contract(path: Path = CONTRACT_FILE) -> Contract:
     return Contract(intents, priority, priorities)
 
 
+def default_intents_dir() -> Path:
+    """`$INTENTS_DIR`, else the repository's `intents/`."""
+    from bot.config import Config
+
+    return Path(Config().INTENTS_DIR or INTENTS_DIR)
+
+
 @cache
-def contract() -> Contract:
-    """The project's contract, read once per process."""
-    return load_contract()
+def _contract_of(intents_dir: Path) -> Contract:
+    return load_contract(contract_file(intents_dir))
+
+
+def contract(intents_dir: Path | None = None) -> Contract:
+    """The contract of `intents_dir` (default: `$INTENTS_DIR`, else `intents/`), read once."""
+    return _contract_of(Path(intents_dir or default_intents_dir()).resolve())

@@ -8,7 +8,8 @@ from typing import TextIO
 from bot import schemas
 from bot.datafiles import DataError, check_file
 from bot.replies import load_responses
-from bot.triage.contract import CONTRACT_FILE, load_contract
+from bot.triage.classify import head_problem
+from bot.triage.contract import contract_file, load_contract
 from bot.triage.dataset import overlap, read_tree
 from bot.triage.head import MODEL_DIR, fingerprint, load_head
 from bot.triage.keywords import Keywords
@@ -24,10 +25,9 @@ def check_all(
     train_dir: Path = TRAIN_DIR,
     eval_dir: Path = EVAL_DIR,
     model_dir: Path = MODEL_DIR,
-    contract_file: Path = CONTRACT_FILE,
 ) -> list[str]:
     """Problems found (empty when all is well); progress lines go to `out`."""
-    problems = data_file_problems(intents_dir, responses_dir, contract_file, out)
+    problems = data_file_problems(intents_dir, responses_dir, out)
 
     def report(exc: Exception, prefix: str) -> None:
         # a loader stops at its first problem: the schema pass above may have named it already
@@ -35,9 +35,9 @@ def check_all(
         if problem not in problems:
             problems.append(problem)
 
-    terms = None
+    terms = keywords = None
     try:
-        terms = load_contract(contract_file)
+        terms = load_contract(contract_file(intents_dir))
         out.write(f"ok   contract: {len(terms.intents)} intents\n")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         report(exc, "contract")
@@ -50,7 +50,10 @@ def check_all(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         report(exc, str(intents_dir))
     try:
-        out.write(f"ok   {responses_dir}: {len(load_responses(responses_dir))} languages\n")
+        intents = terms.intents if terms else ()
+        out.write(
+            f"ok   {responses_dir}: {len(load_responses(responses_dir, intents))} languages\n"
+        )
     except (DataError, OSError) as exc:
         report(exc, str(responses_dir))
     if terms is None:
@@ -77,8 +80,8 @@ def check_all(
         head = load_head(model_dir)
     except (OSError, ValueError, KeyError) as exc:
         return [*problems, f"no usable head in {model_dir} ({exc}): run `python -m bot train`"]
-    if tuple(head.intents) != terms.intents:
-        problems.append(f"{model_dir}: the head's intents are not the contract's: retrain")
+    if keywords and (problem := head_problem(tuple(head.intents), terms, keywords)):
+        problems.append(f"{model_dir}: {problem}")
     if head.meta.get("trained_on") != fingerprint(
         files, head.settings, head.meta.get("encoder", "")
     ):
@@ -91,12 +94,10 @@ def check_all(
     return problems
 
 
-def data_file_problems(
-    intents_dir: Path, responses_dir: Path, contract_file: Path, out: TextIO
-) -> list[str]:
+def data_file_problems(intents_dir: Path, responses_dir: Path, out: TextIO) -> list[str]:
     """Every problem of every data file against its schema (bot/schemas.py), `path:line: ...`:
     malformed YAML, a key twice, an unknown key, a wrong type, the same entry twice."""
-    files = schemas.files_to_check(intents_dir, responses_dir, contract_file)
+    files = schemas.files_to_check(intents_dir, responses_dir)
     problems = [str(problem) for path, schema in files for problem in check_file(path, schema)]
     if not problems:
         out.write(f"ok   {len(files)} data files match their schemas\n")

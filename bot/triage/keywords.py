@@ -11,9 +11,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.datafiles import DataError, line_of, load_file
 from bot.normalise import normalise
-from bot.schemas import KEYWORDS, LANGUAGE_NAMES
+from bot.schemas import LANGUAGE_NAMES, keywords_file
+from bot.triage.contract import INTENTS_DIR, contract_file, load_contract
 
-INTENTS_DIR = Path(__file__).resolve().parents[2] / "intents"
 _REPEATS = re.compile(r"(.)\1+")
 
 
@@ -49,8 +49,9 @@ class Keywords:
 
     def __init__(self, directory: Path = INTENTS_DIR) -> None:
         # DataError (a ValueError) names file and line of a file that is malformed, has a key
-        # twice or does not match its schema (bot/schemas.py)
-        doc = load_file(directory / "keywords.yaml", KEYWORDS)
+        # twice or does not match its schema (bot/schemas.py): intents are the directory's own
+        intents = load_contract(contract_file(directory)).intents
+        doc = load_file(directory / "keywords.yaml", keywords_file(intents))
         languages = load_file(directory / "language.yaml", LANGUAGE_NAMES)
         self.words: dict[str, Keyword] = {}
         for intent, by_language in doc["keywords"].items():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.triage.contract import contract
+from bot.triage.contract import Contract, contract
 from bot.triage.dataset import Example, read_jsonl, same_text_key
 from bot.triage.encoder import CachedEncoder, Encoder, load_encoder
 from bot.triage.head import MODEL_DIR, Head, Settings, fingerprint, fit
@@ -84,11 +84,11 @@ def report(
     probs: np.ndarray,
     labels: np.ndarray,
     is_noise: np.ndarray,
-    intents: tuple[str, ...],
+    terms: Contract,
     thresholds: dict[str, float],
 ) -> dict[str, float]:
     """Validation figures for head.json."""
-    crit_idx = [i for i, name in enumerate(intents) if name in contract().critical]
+    crit_idx = [i for i, name in enumerate(terms.intents) if name in terms.critical]
     crit_prob = probs[:, crit_idx].sum(axis=1)
     is_crit = np.isin(labels, crit_idx)
     flagged = crit_prob >= thresholds["critical"]
@@ -113,9 +113,9 @@ def report(
     }
 
 
-def load_training(files: list[Path]) -> list[Example]:
+def load_training(files: list[Path], terms: Contract | None = None) -> list[Example]:
     """The examples of `files`; ValueError on an intent the contract does not have."""
-    intents = set(contract().intents)
+    intents = set((terms or contract()).intents)
     examples = [ex for path in files for ex in read_jsonl(path)]
     if bad := sorted({f"{ex.source}: {ex.intent}" for ex in examples if ex.intent not in intents}):
         raise ValueError("unknown intent: " + "; ".join(bad[:5]))
@@ -128,12 +128,15 @@ def train(
     settings: Settings | None = None,
     encoder: Encoder | None = None,
     say: Callable[[str], None] = print,
+    terms: Contract | None = None,
 ) -> Head:
-    """Fit, choose thresholds, save and return the head."""
+    """Fit, choose thresholds, save and return the head: one output per intent of `terms` (the
+    contract of `$INTENTS_DIR` by default)."""
     settings = settings or Settings()
+    terms = terms or contract()
     files = training_files(directory)
-    examples = load_training(files)
-    intents = contract().intents
+    examples = load_training(files, terms)
+    intents = terms.intents
     base = encoder or load_encoder()
     cached = CachedEncoder(base, CACHE)
     say(f"encoding {len(examples)} examples with {base.name} (cached in {CACHE.name})")
@@ -144,11 +147,11 @@ def train(
 
     probe = fit(vectors[~held], labels[~held], intents, settings)
     probs = probe.probabilities(vectors[held])
-    crit_idx = [intents.index(i) for i in contract().critical]
+    crit_idx = [intents.index(i) for i in terms.critical]
     thresholds = choose_thresholds(
         probs[:, crit_idx].sum(axis=1), np.isin(labels[held], crit_idx), is_noise[held]
     )
-    validation = report(probs, labels[held], is_noise[held], intents, thresholds)
+    validation = report(probs, labels[held], is_noise[held], terms, thresholds)
     say(f"validation split: {validation}")
     say(f"thresholds: {thresholds}")
 
