@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from bot.triage.contract import PRIORITIES
+
 if TYPE_CHECKING:
     import redis
     from redis.cluster import RedisCluster
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 # The client every function here takes: the app's guarded client, or a plain one (tests, CLI).
 Client: TypeAlias = "redis.Redis | RedisCluster | GuardedRedis"
 
-PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}  # 0: most urgent
 QUEUE = "tl:queue"
 # Bumped on every change the console shows: consoles poll it and redraw when it moves.
 VERSION = "tl:version"

@@ -191,3 +191,12 @@ def test_two_reply_files_for_one_language_are_an_error(data: Path) -> None:
     assert str(caught.value) == (
         f"{copy}:{line_of(copy, 'language: en')}: language en has replies in en.yaml too"
     )
+
+
+def test_a_contract_with_other_priorities_is_refused(data: Path) -> None:
+    contract = contract_file(data / "intents")
+    edit(
+        contract, "priorities: [critical, high, normal, low]", "priorities: [urgent, high, normal]"
+    )
+    with pytest.raises(ValueError, match="priorities must be critical, high, normal, low"):
+        load_contract(contract)

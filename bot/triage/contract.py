@@ -16,6 +16,9 @@ from bot.schemas import CONTRACT
 
 INTENTS_DIR = Path(__file__).resolve().parents[2] / "intents"
 CONTRACT_NAME = "contract.yaml"
+# The contract's four priorities, most urgent first. The queue, its pages and the statistics
+# rank by them, so a contract file must list exactly these (its intents are free).
+PRIORITIES = ("critical", "high", "normal", "low")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ def load_contract(path: Path) -> Contract:
     line, for a key twice, an unknown key, a wrong type or an intent listed twice)."""
     doc = load_file(Path(path), CONTRACT)
     priorities = tuple(doc["priorities"])
+    if priorities != PRIORITIES:
+        raise ValueError(f"{path}: priorities must be {', '.join(PRIORITIES)}, in that order")
     intents = tuple(entry["name"] for entry in doc["intents"])
     priority = {entry["name"]: entry["priority"] for entry in doc["intents"]}
     if bad := sorted(i for i, p in priority.items() if p not in priorities):
