@@ -1,5 +1,5 @@
 """What the tests share besides fixtures: constants, signed webhook requests, TwiML parsing,
-transcripts, and the console's login and forms.
+transcripts, the web chat, the console's login and forms, and an env file for the command line.
 
 Test modules import helpers from here, servers from tests/servers.py, and take fixtures from
 conftest.py; they never import one another, nor bench/.
@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import requests
 from twilio.request_validator import RequestValidator
 
-from bot import flood, store
+from bot import envfile, flood, store
 
 AUTH_TOKEN = "test-auth-token"
 HOTLINE = "1-888-373-7888"
@@ -25,6 +27,8 @@ LINE_NUMBER = "+15559990000"  # the line's own number, the `To` of every inbound
 PASSWORD = "correct horse battery"  # every test operator's
 CRITICAL_TEXT = "he is going to hurt me"  # read as emergency: a critical conversation
 LOW_TEXT = "hi"  # read as a greeting: a low-priority conversation
+# a wrap-up, as the close form sends it
+WRAPUP = {"outcome": "referred_hotline", "exploitation": "labour", "minor": "yes"}
 
 
 # --- the Twilio webhook -------------------------------------------------------------------------
@@ -47,6 +51,18 @@ def post_sms_over_http(base: str, public_url: str, body: str, sender: str) -> re
     params = {"From": sender, "To": LINE_NUMBER, "Body": body}
     headers = {"X-Twilio-Signature": sign(f"{public_url}/sms", params)}
     return requests.post(f"{base}/sms", data=params, headers=headers, timeout=10)
+
+
+def status_callback(client: Any, **form: str) -> Any:
+    """POST Twilio's signed delivery report `form` to /sms/status; the response."""
+    headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", form)}
+    return client.post("/sms/status", data=form, headers=headers)
+
+
+def delivered(client: Any, sid: str, to: str, sender: str = LINE_NUMBER) -> int:
+    """Twilio reports the message `sid` from `sender` delivered to `to`; the status code."""
+    report = {"MessageSid": sid, "MessageStatus": "delivered", "To": to, "From": sender}
+    return status_callback(client, **report).status_code
 
 
 def messages(response: Any) -> list[str]:
@@ -79,6 +95,14 @@ def away_from_window_edge() -> None:
     left = flood.WINDOW - time.time() % flood.WINDOW
     if left < 15:
         time.sleep(left + 0.1)
+
+
+def start_web_chat(client: Any, text: str) -> str:
+    """Start a web chat and send `text` in it; the chat's token."""
+    token = client.post("/chat/api/start").get_json()["token"]
+    response = client.post("/chat/api/messages", json={"token": token, "text": text})
+    assert response.status_code == 200, response.status_code
+    return token
 
 
 # --- the operator console -----------------------------------------------------------------------
@@ -128,3 +152,16 @@ def page(client: Any, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def env_file(monkeypatch: Any, tmp_path: Path, text: str, unset: Iterable[str]) -> None:
+    """`text` as the default .env (in `tmp_path`), and the variables `unset` not set, so that
+    the .env decides them (monkeypatch restores all afterwards)."""
+    (tmp_path / ".env").write_text(text, encoding="utf-8")
+    for key in unset:
+        monkeypatch.setenv(key, "x")  # so that monkeypatch restores them afterwards
+        monkeypatch.delenv(key)
+    monkeypatch.setattr(envfile, "DEFAULT", tmp_path / ".env")

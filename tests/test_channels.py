@@ -7,13 +7,13 @@ from tests.fake_twilio import TEMPLATE_SID, WHATSAPP_FROM
 from tests.helpers import (
     HOTLINE,
     PASSWORD,
+    delivered,
     logged_in,
     messages,
     page,
     post,
     reply,
     row_for,
-    sign,
     texts,
 )
 
@@ -121,13 +121,5 @@ def test_whatsapp_delivery_reports_land_on_the_whatsapp_conversation(
     alice, ref = whatsapp_held_by_alice(app, send_sms)
     post(alice, f"/console/c/{ref}/claim")
     post(alice, f"/console/c/{ref}/reply", text="hola", key="e" * 32)
-    params = {
-        "MessageSid": fake_twilio.messages[0]["Sid"],
-        "MessageStatus": "delivered",
-        "To": WA,
-        "From": WHATSAPP_FROM,
-        "AccountSid": "AC" + "0" * 32,
-    }
-    headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", params)}
-    assert client.post("/sms/status", data=params, headers=headers).status_code == 204
+    assert delivered(client, fake_twilio.messages[0]["Sid"], WA, WHATSAPP_FROM) == 204
     assert "delivered" in page(alice, f"/console/c/{ref}")

@@ -11,8 +11,9 @@ import click
 import redis
 from click.testing import CliRunner
 
-from bot import accounts, envfile
+from bot import accounts
 from bot.cli import cli
+from tests.helpers import env_file
 
 ROOT = Path(__file__).resolve().parent.parent
 UNTUNED = ROOT / "eval" / "untuned" / "fresh23.jsonl"
@@ -179,22 +180,20 @@ def test_the_cli_reference_matches_the_help() -> None:
 def test_operators_builds_the_app_from_the_env_file(valkey, tmp_path, monkeypatch) -> None:
     """`triage-line operators` (no flask): .env read as app.py reads it, then create_app()."""
     db_url = valkey.url.rstrip("/") + "/4"
-    (tmp_path / ".env").write_text(
+    env_file(
+        monkeypatch,
+        tmp_path,
         f"REDIS_URL={db_url}\nDATA_DIR=./line-data\nSECRET_KEY=s\n"
         "UPKEEP_SECONDS=0\nSWEEP_MINUTES=0\n",
-        encoding="utf-8",
+        unset=(
+            "REDIS_URL",
+            "DATA_DIR",
+            "SECRET_KEY",
+            "UPKEEP_SECONDS",
+            "SWEEP_MINUTES",
+            "REDIS_CLUSTER",
+        ),
     )
-    for key in (
-        "REDIS_URL",
-        "DATA_DIR",
-        "SECRET_KEY",
-        "UPKEEP_SECONDS",
-        "SWEEP_MINUTES",
-        "REDIS_CLUSTER",
-    ):
-        monkeypatch.setenv(key, "x")  # so that monkeypatch restores them afterwards
-        monkeypatch.delenv(key)
-    monkeypatch.setattr(envfile, "DEFAULT", tmp_path / ".env")
     target = redis.Redis.from_url(db_url)
     target.flushdb()
     try:

@@ -17,12 +17,14 @@ from tests.helpers import (
     CRITICAL_TEXT,
     HOTLINE,
     PASSWORD,
+    WRAPUP,
     logged_in,
     messages,
     page,
     post,
     queue,
     row_for,
+    start_web_chat,
     texts,
 )
 
@@ -215,17 +217,11 @@ def test_the_reply_box_offers_canned_answers_in_the_conversations_language(app, 
 # --- notes ------------------------------------------------------------------------------------
 
 
-def web_chat(app, client) -> tuple[str, str]:
-    token = client.post("/chat/api/start").get_json()["token"]
-    response = client.post("/chat/api/messages", json={"token": token, "text": "i need help"})
-    assert response.status_code == 200
-    return token, f"web:{token}"
-
-
 def test_notes_show_to_operators_with_author_and_time_and_never_reach_the_web_chat(
     app, client, staff
 ):
-    token, cid = web_chat(app, client)
+    token = start_web_chat(client, "i need help")
+    cid = f"web:{token}"
     alice, bob = logged_in(app, "alice"), logged_in(app, "bob")
     ref = row_for(alice, token[-4:])["ref"]
     post(alice, f"/console/c/{ref}/claim")
@@ -369,13 +365,7 @@ def test_the_holder_must_give_an_outcome_to_close(app, staff):
 
 def test_the_wrap_up_is_stored_audited_and_shown(app, staff):
     alice, ref, cid = held(app, "+15550004949")
-    response = post(
-        alice,
-        f"/console/c/{ref}/close",
-        outcome="referred_hotline",
-        exploitation="labour",
-        minor="yes",
-    )
+    response = post(alice, f"/console/c/{ref}/close", **WRAPUP)
     assert response.status_code == 303 and response.headers["Location"] == "/console/"
     conv = store.conversation(app.redis, cid)
     assert conv["status"] == "closed"

@@ -15,7 +15,7 @@ import pytest
 from bot import audit, history, store
 from bot.console import privacy, stats
 from bot.widget import tokens
-from tests.helpers import CRITICAL_TEXT, logged_in, post, texts
+from tests.helpers import CRITICAL_TEXT, WRAPUP, logged_in, post, texts
 
 MIN = 60
 
@@ -57,14 +57,7 @@ def shift(app, staff):
     cid = "sms:+15550000009"
     ref = privacy.remember(app.redis, app.config["SECRET_KEY"], [cid], 3600)[cid]
     post(alice, f"/console/c/{ref}/claim")
-    response = post(
-        alice,
-        f"/console/c/{ref}/close",
-        outcome="referred_hotline",
-        exploitation="labour",
-        minor="yes",
-    )
-    assert response.status_code == 303
+    assert post(alice, f"/console/c/{ref}/close", **WRAPUP).status_code == 303
     app.now = now
     return app
 

@@ -19,11 +19,13 @@ from bot.console import phones, privacy, roster
 from tests.helpers import (
     CRITICAL_TEXT,
     PASSWORD,
+    env_file,
     logged_in,
     page,
     post,
     queue,
     row_for,
+    start_web_chat,
     texts,
 )
 
@@ -164,8 +166,7 @@ def test_transfer_is_atomic_against_a_change_meanwhile(held):
 
 def test_the_system_line_never_reaches_the_web_chat(app, staff):
     client = app.test_client()
-    token = client.post("/chat/api/start").get_json()["token"]
-    client.post("/chat/api/messages", json={"token": token, "text": "hi", "since": 0})
+    token = start_web_chat(client, "hi")
     alice = logged_in(app, "alice")
     ref = ref_of(alice, token[-4:])
     post(alice, f"/console/c/{ref}/claim")
@@ -285,8 +286,7 @@ def test_the_holder_panel_always_says_who_holds_it_and_what_you_may_do(held):
 
 def test_a_quick_exit_is_named(app, staff):
     client = app.test_client()
-    token = client.post("/chat/api/start").get_json()["token"]
-    client.post("/chat/api/messages", json={"token": token, "text": "help me", "since": 0})
+    token = start_web_chat(client, "help me")
     alice = logged_in(app, "alice")
     ref = ref_of(alice, token[-4:])
     assert client.post("/chat/api/end", json={"token": token}).get_json() == {"ended": True}
@@ -404,18 +404,16 @@ def test_the_operators_cli_reads_the_same_env_file_as_run(valkey, tmp_path, monk
     """`flask --app app operators add` (app.py) with a .env setting REDIS_URL and a relative
     DATA_DIR: the account lands where the running line looks."""
     db_url = valkey.url.rstrip("/") + "/3"
-    (tmp_path / ".env").write_text(
+    env_file(
+        monkeypatch,
+        tmp_path,
         "# like .env.example\n"
         f"export REDIS_URL={db_url}\n"
         "DATA_DIR=./line-data\n"
         "SECRET_KEY='from the env file'  \n"
         'TRUSTED_HOSTS="localhost" # a comment\n',
-        encoding="utf-8",
+        unset=("REDIS_URL", "DATA_DIR", "SECRET_KEY", "TRUSTED_HOSTS", "REDIS_CLUSTER"),
     )
-    for key in ("REDIS_URL", "DATA_DIR", "SECRET_KEY", "TRUSTED_HOSTS", "REDIS_CLUSTER"):
-        monkeypatch.setenv(key, "x")  # so that monkeypatch restores them afterwards
-        monkeypatch.delenv(key)
-    monkeypatch.setattr(envfile, "DEFAULT", tmp_path / ".env")
     target = redis.Redis.from_url(db_url)
     target.flushdb()
     try:

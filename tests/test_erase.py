@@ -28,6 +28,7 @@ from tests.helpers import (
     HOTLINE,
     PASSWORD,
     away_from_window_edge,
+    delivered,
     inbound,
     logged_in,
     messages,
@@ -39,6 +40,16 @@ from tests.helpers import (
 from tests.servers import ValkeyProcess
 
 NUMBER = "+15550004242"
+# the keys a conversation has in its own slot (`{sms:NUMBER}`), by prefix
+CONVERSATION_KEYS = (
+    "tl:conv:",
+    "tl:log:",
+    "tl:delivery:",
+    "tl:out:",
+    "tl:flood:",
+    "tl:floodgate:",
+    "tl:floodseen:",
+)
 DIGITS = NUMBER[2:]  # also catches the number however it is quoted or escaped
 CID = f"sms:{NUMBER}"
 SECRET = "they keep us in the barn on willow road"
@@ -77,12 +88,6 @@ def sms(client: Any, body: str, sender: str = NUMBER) -> list[str]:
     return messages(client.post("/sms", data=params, headers=headers))
 
 
-def delivered(client: Any, sid: str, to: str = NUMBER) -> int:
-    params = {"MessageSid": sid, "MessageStatus": "delivered", "To": to, "From": FROM}
-    headers = {"X-Twilio-Signature": sign("http://localhost/sms/status", params)}
-    return client.post("/sms/status", data=params, headers=headers).status_code
-
-
 def a_whole_conversation(app: Any, fake: Any) -> tuple[Any, str]:
     """SMS turns, a flood, an operator who claims and replies, Twilio's delivery report."""
     accounts.create(app.redis, "root", PASSWORD, admin=True)
@@ -97,7 +102,7 @@ def a_whole_conversation(app: Any, fake: Any) -> tuple[Any, str]:
     assert (
         post(root, f"/console/c/{ref}/reply", text=OPERATOR_TEXT, key="a" * 32).status_code == 303
     )
-    assert delivered(client, fake.messages[-1]["Sid"]) == 204
+    assert delivered(client, fake.messages[-1]["Sid"], NUMBER, FROM) == 204
     return root, ref
 
 
@@ -127,17 +132,7 @@ def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
     r = redis.Redis.from_url(aof_valkey.url)
     root, ref = a_whole_conversation(app, fake_twilio)
     kept = naming(r, DIGITS)
-    for prefix in (
-        "tl:conv:",
-        "tl:log:",
-        "tl:delivery:",
-        "tl:out:",
-        "tl:flood:",
-        "tl:floodgate:",
-        "tl:floodseen:",
-        "tl:ref:",
-        "tl:queue",
-    ):
+    for prefix in (*CONVERSATION_KEYS, "tl:ref:", "tl:queue"):
         assert any(k.startswith(prefix) for k in kept), (prefix, kept)
     assert SECRET.encode() in aof_text(aof_valkey.directory)
     before = aof_rewrites(r)
@@ -158,7 +153,7 @@ def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
     for needle in (DIGITS, SECRET, OPERATOR_TEXT):
         assert needle.encode() not in text
     # Twilio's report of the erased reply, arriving late, writes nothing back
-    assert delivered(app.test_client(), fake_twilio.messages[-1]["Sid"]) == 204
+    assert delivered(app.test_client(), fake_twilio.messages[-1]["Sid"], NUMBER, FROM) == 204
     assert naming(r, DIGITS) == []
 
 
@@ -279,15 +274,7 @@ def test_every_key_of_a_live_conversation_expires_with_it(fake_twilio, app, redi
     ends = redis_client.pexpiretime(store.conv_key(CID))
     assert 0 < ends - time.time() * 1000 <= 3600_000
     keys = [k for k in naming(redis_client, DIGITS) if k != "tl:queue" and "{" in k]
-    assert {k.split("{")[0] for k in keys} == {
-        "tl:conv:",
-        "tl:log:",
-        "tl:delivery:",
-        "tl:out:",
-        "tl:flood:",
-        "tl:floodgate:",
-        "tl:floodseen:",
-    }
+    assert {k.split("{")[0] for k in keys} == set(CONVERSATION_KEYS)
     for key in keys:  # none outlives it (the flood counters end sooner)
         assert 0 < redis_client.pexpiretime(key) <= ends, key
     for key in (store.log_key(CID), f"tl:delivery:{{{CID}}}"):

@@ -8,7 +8,16 @@ import time
 import pytest
 
 from bot import accounts, store
-from tests.helpers import HOTLINE, PASSWORD, logged_in, messages, page, post, row_for
+from tests.helpers import (
+    HOTLINE,
+    PASSWORD,
+    logged_in,
+    messages,
+    page,
+    post,
+    row_for,
+    start_web_chat,
+)
 
 NUMBER = "+15550001111"  # send_sms's default sender
 CID = f"sms:{NUMBER}"
@@ -77,8 +86,7 @@ def test_an_operator_reply_in_time_keeps_the_bot_out(fake_twilio, app, send_sms,
 @pytest.mark.parametrize("text", ["quiero morir, ya no puedo más"])
 def test_web_chat_gets_the_crisis_reply_when_no_operator_answers(app, client, monkeypatch, text):
     monkeypatch.setattr(store, "HELD_ALERT_SECONDS", 0)
-    token = client.post("/chat/api/start").get_json()["token"]
-    client.post("/chat/api/messages", json={"token": token, "text": "hola"})
+    token = start_web_chat(client, "hola")
     assert store.claim(app.redis, f"web:{token}", "alice")
     sent = client.post("/chat/api/messages", json={"token": token, "text": text}).get_json()
     assert sent["reply"] is None

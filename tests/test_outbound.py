@@ -9,7 +9,7 @@ import pytest
 
 from bot.outbound import OutboundError
 from tests.fake_twilio import FROM, UNSUBSCRIBED
-from tests.helpers import AUTH_TOKEN, sign
+from tests.helpers import AUTH_TOKEN, status_callback
 
 CID, TO = "sms:+15551230001", "+15551230001"
 
@@ -86,16 +86,13 @@ def test_fake_checks_basic_auth(fake_twilio):
     assert ok.status_code == 201
 
 
-def status_post(client, **form: str):
-    url = "http://localhost/sms/status"
-    return client.post("/sms/status", data=form, headers={"X-Twilio-Signature": sign(url, form)})
-
-
 def test_status_callback_records_delivery_in_order(fake_twilio, outbound, client):
     sid = outbound.send(CID, TO, "hi", key="s")
-    assert status_post(client, MessageSid=sid, MessageStatus="delivered", To=TO).status_code == 204
+    assert (
+        status_callback(client, MessageSid=sid, MessageStatus="delivered", To=TO).status_code == 204
+    )
     # a late "sent" arriving after "delivered" does not move the status back
-    assert status_post(client, MessageSid=sid, MessageStatus="sent", To=TO).status_code == 204
+    assert status_callback(client, MessageSid=sid, MessageStatus="sent", To=TO).status_code == 204
     assert outbound.delivery(CID) == {sid: "delivered"}
 
 
