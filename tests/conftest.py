@@ -33,9 +33,8 @@ def pytest_report_header() -> str:
 
 @pytest.fixture(scope="session")
 def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyProcess]:
-    server = ValkeyProcess(tmp_path_factory.mktemp("valkey")).start()
-    yield server
-    server.stop()
+    with ValkeyProcess(tmp_path_factory.mktemp("valkey")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -96,9 +95,8 @@ def own_valkey(tmp_path: Path) -> Iterator[ValkeyProcess]:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
-    server = ValkeyCluster(tmp_path_factory.mktemp("cluster")).start()
-    yield server
-    server.stop()
+    with ValkeyCluster(tmp_path_factory.mktemp("cluster")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Self
 
 import redis
 
@@ -40,7 +41,23 @@ def until(ready: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
 
 
-class ValkeyProcess:
+class Server:
+    """A server process to use as a context manager: `start()` on entry, `stop()` on exit."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+class ValkeyProcess(Server):
     """A valkey-server on a loopback port, with append-only persistence in `directory`."""
 
     def __init__(self, directory: Path, port: int | None = None, *extra: str) -> None:
@@ -99,7 +116,7 @@ SLOTS = [(0, 5460), (5461, 10922), (10923, 16383)]
 CLUSTER_SENDERS = [f"+1555100{n:04d}" for n in range(12)]  # ids hash to slots on all three nodes
 
 
-class ValkeyCluster:
+class ValkeyCluster(Server):
     """Three cluster-enabled valkey-servers, slots assigned and joined by hand (no valkey-cli)."""
 
     def __init__(self, directory: Path) -> None:
@@ -171,9 +188,9 @@ class ValkeyCluster:
             process.wait(10)
 
 
-class Gunicorn:
+class Gunicorn(Server):
     """The Procfile's `web:` command (gunicorn.conf.py's settings) serving `app_spec` on a free
-    port, its output appended to `log`. Use as a context manager, or `start()` and `stop()`."""
+    port, its output appended to `log`."""
 
     def __init__(self, app_spec: str, env: dict[str, str], log: Path) -> None:
         self.app_spec = app_spec
@@ -228,9 +245,3 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-
-    def __enter__(self) -> Gunicorn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

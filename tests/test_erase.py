@@ -120,9 +120,8 @@ def aof_text(directory: Path) -> bytes:
 def aof_valkey(tmp_path: Path) -> Iterator[ValkeyProcess]:
     """A Valkey of this test's own whose append-only file is plain commands (no RDB preamble,
     which may compress strings), so a search of the files finds any text still in them."""
-    server = ValkeyProcess(tmp_path / "aof", None, "--aof-use-rdb-preamble", "no").start()
-    yield server
-    server.stop()
+    with ValkeyProcess(tmp_path / "aof", None, "--aof-use-rdb-preamble", "no") as server:
+        yield server
 
 
 def test_erase_leaves_no_trace_in_redis_or_its_append_only_file(
