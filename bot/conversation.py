@@ -26,6 +26,17 @@ MAX_BODY = 1600  # Twilio's own limit for one message
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp"})  # where Twilio's keywords (STOP, HELP) apply
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """What Redis says about an inbound message before it is read, in one round trip."""
+
+    state: store.State
+    sent: int = 0  # this conversation's messages in the flood window, this one included
+    redis_ok: bool = True  # False: Redis did not answer, and the turn goes to the journal
+    repeat: bool = False  # Twilio sent this MessageSid before (a retry, or its fallback URL)
+    earlier_reply: str | None = None  # what the first copy got: "" silence, None not yet
+
+
 @dataclass
 class Outcome:
     """What happened to one inbound message: the reply to send (None for silence) and why."""
@@ -111,7 +122,10 @@ class TriageLine:
         replies = self.content.replies
         if replies is None:
             raise RuntimeError("no usable reply texts: " + "; ".join(self.content.errors))
-        state, sent, storage_ok = self._read_state(cid, now)
+        arrival = self._arrive(cid, now, message_id)
+        if arrival.repeat:  # stored once, by the first copy: every copy gets the same reply
+            return self._repeat(arrival, body)
+        state, sent = arrival.state, arrival.sent
         reading = self._classify(body, state.language or hint)
         keyword = optout.keyword(body) if channel in TWILIO_CHANNELS else None
         decision = decide(
@@ -157,20 +171,43 @@ class TriageLine:
             "held_alert": decision.held_alert,
             "interpreter_offered": bool(interpreter and reply),
         }
-        stored = self.keep(turn, state if storage_ok else None)
+        stored = self.keep(turn, state if arrival.redis_ok else None)
         return Outcome(
             reply, decision.intent, decision.priority, decision.reply_language, stored, cid
         )
 
-    def _read_state(self, cid: str, now: float) -> tuple[store.State, int, bool]:
-        """The conversation's state, its messages in the flood window, and whether Redis
-        answered (if not: a new conversation's state, and the turn goes to the journal)."""
+    def _arrive(self, cid: str, now: float, message_id: str | None) -> Arrival:
+        """The conversation's state, its count in the flood window and, for a Twilio message,
+        whether its MessageSid was seen before: one round trip. If Redis does not answer: a new
+        conversation's state, handled as new, and the turn goes to the journal."""
         try:
-            state, sent = flood.load_state(self.redis, cid, now)
-            return state, sent, True
+            pipe = self.redis.pipeline(transaction=False)
+            store.read_state(pipe, cid)
+            flood.count_message(pipe, cid, now)
+            if message_id:
+                store.claim_message(pipe, message_id)
+            replies = pipe.execute()
+            state, sent = replies[:2], replies[2]
+            first, earlier = store.parse_claim(replies[4:]) if message_id else (True, None)
         except Exception:
             log.exception("Redis unavailable while reading %s", cid.partition(":")[0])
-            return store.State(cid=cid), 0, False
+            return Arrival(store.State(cid=cid), redis_ok=False)
+        return Arrival(store.parse_state(cid, state), int(sent), True, not first, earlier)
+
+    def _repeat(self, arrival: Arrival, body: str) -> Outcome:
+        """A copy of a message already taken (a retry counts once more in the flood window)."""
+        state = arrival.state
+        reply = arrival.earlier_reply
+        if reply is None:  # the first copy is still being handled: the hotline, not silence
+            reply = safe_reply(body, self.numbers.emergency)
+        return Outcome(
+            reply or None,
+            state.last_intent or "unknown",
+            state.priority,
+            state.language or "en",
+            True,  # the first copy keeps it (or frees the MessageSid if it cannot)
+            state.cid,
+        )
 
     def _classify(self, body: str, conversation_language: str | None) -> Classification:
         classifier = self.content.classifier

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from typing import Any
 
 from bot import optout, store
 from bot.safety import looks_dangerous
@@ -53,15 +54,12 @@ def fingerprint(body: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
-def load_state(r: store.Client, cid: str, now: float) -> tuple[store.State, int]:
-    """`store.load_state` plus this window's message count (this one included), one round trip."""
+def count_message(pipe: Any, cid: str, now: float) -> None:
+    """Queue on `pipe` the count of one more message in its window: two replies, the first the
+    number of messages so far, this one included."""
     key = counter_key(cid, now)
-    pipe = r.pipeline(transaction=False)
-    store.read_state(pipe, cid)
     pipe.incr(key)
     pipe.expire(key, WINDOW * 2)
-    *state, count, _ = pipe.execute()
-    return store.parse_state(cid, state), int(count)
 
 
 def may_reply(

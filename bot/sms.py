@@ -67,17 +67,6 @@ def twiml(text: str | None) -> Response:
     return Response(twiml_text(text), mimetype="text/xml")
 
 
-def claim(sid: str) -> tuple[bool, str | None]:
-    """`store.claim_message`, or (True, None) when Redis cannot say (answer and store as new)."""
-    if not sid:
-        return True, None
-    try:
-        return store.claim_message(current_app.redis, sid)
-    except Exception:
-        log.warning("could not check whether a message was seen before; handling it as new")
-        return True, None
-
-
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_MEDIA = 10  # Twilio sends at most 10 media items per message
 
@@ -113,11 +102,6 @@ def inbound_sms() -> Response:
     body = request.form.get("Body", "")
     emergency = current_app.config["EMERGENCY_NUMBER"]
     sid = request.form.get("MessageSid", "")
-    first, earlier_reply = claim(sid)
-    if not first:
-        if earlier_reply is None:  # the first copy is still being handled: answer, store nothing
-            return twiml(smart_encode(safe_reply(body, emergency)))
-        return twiml(earlier_reply or None)
     try:
         channel, sender = sender_and_channel(request.form.get("From", ""))
         line: TriageLine = current_app.extensions["line"]
@@ -127,7 +111,8 @@ def inbound_sms() -> Response:
     except Exception:
         log.exception("SMS webhook failed; answering with the built-in reply")
         return twiml(smart_encode(safe_reply(body, emergency)))
-    # once stored, the turn's own round trip kept the reply for Twilio's retries (store_turn)
+    # a MessageSid is claimed as the line reads the conversation (a copy gets the first copy's
+    # reply); once stored, the turn's own round trip kept the reply for Twilio's retries
     if sid and not outcome.stored:
         try:  # not stored: a retry must be free to store it
             current_app.redis.delete(store.message_key(sid))

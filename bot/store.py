@@ -54,12 +54,19 @@ def message_key(sid: str) -> str:
     return f"tl:msgsid:{sid}"
 
 
-def claim_message(r: Client, sid: str) -> tuple[bool, str | None]:
-    """Mark Twilio's `MessageSid` as being handled. (True, None) the first time; after that
-    (False, the reply it got: "" for none, None while the first one is still being handled)."""
-    if r.set(message_key(sid), PENDING, nx=True, ex=60):
+def claim_message(pipe: Any, sid: str) -> None:
+    """Queue on `pipe` the claim of Twilio's `MessageSid` (set if new, for a minute) and a read
+    of it: two replies, read by `parse_claim`."""
+    pipe.set(message_key(sid), PENDING, nx=True, ex=60)
+    pipe.get(message_key(sid))
+
+
+def parse_claim(replies: list[Any]) -> tuple[bool, str | None]:
+    """(True, None) the first time a `MessageSid` is seen; after that (False, the reply it got:
+    "" for none, None while the first copy is still being handled)."""
+    first, seen = replies
+    if first:
         return True, None
-    seen = r.get(message_key(sid))
     text = seen.decode() if isinstance(seen, bytes) else seen
     return False, None if text in (None, PENDING) else text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from bot import create_app
+from bot import create_app, store
 from tests.helpers import HOTLINE, inbound, messages, reply, sign
 
 
@@ -18,6 +18,19 @@ def test_a_retry_is_stored_once_and_gets_the_same_reply(send_sms, redis_client) 
     third = reply(send_sms("he is going to hurt me", sender="+15550004001"))  # a new message
     assert third == first
     assert len(inbound(redis_client, "+15550004001")) == 2
+
+
+def test_a_copy_while_the_first_is_handled_gets_the_hotline_and_waits(
+    send_sms, redis_client
+) -> None:
+    """Twilio's fallback URL may get the message while the primary is still classifying it."""
+    sid = "SM" + "6" * 32
+    claim = redis_client.pipeline()
+    store.claim_message(claim, sid)  # what the first copy's read did
+    assert store.parse_claim(claim.execute()) == (True, None)
+    text = reply(send_sms("they locked me in", sender="+15550004004", MessageSid=sid))
+    assert text.startswith("If you are in danger now, call 911.") and HOTLINE in text
+    assert inbound(redis_client, "+15550004004") == []  # the first copy stores it, not this one
 
 
 def test_a_retry_of_a_silent_answer_stays_silent(send_sms, redis_client) -> None:
