@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.datafiles import DataError
 from bot.replies import Replies, load_interpreter_lines, load_responses
-from bot.triage.contract import INTENTS_DIR, Contract, contract_file, load_contract
+from bot.triage.contract import BUILT_IN, INTENTS_DIR, Contract, contract_file, load_contract
 
 if TYPE_CHECKING:
     from bot.triage.classify import Classifier
@@ -43,13 +43,20 @@ def _classifier(directory: Path, stamp: tuple) -> Classifier:
 
 class Content:
     """Holds the last good contract, classifier and replies; `errors` lists what failed to load.
-    Until the directory's contract has loaded once, the repository's own contract stands in."""
+    Until the directory's contract has loaded once, the repository's own stands in (and if that
+    cannot be read either, `BUILT_IN`: the critical intents only)."""
 
     def __init__(self, intents_dir: Path, responses_dir: Path, check_every: float = 2.0) -> None:
         self.intents_dir = Path(intents_dir)
         self.responses_dir = Path(responses_dir)
         self.check_every = check_every
-        self.contract: Contract = load_contract(contract_file(INTENTS_DIR))
+        self.contract: Contract = BUILT_IN
+        self.contract_read = False  # whether a contract file was read (else replies are
+        # checked without knowing the intents)
+        try:
+            self.contract, self.contract_read = load_contract(contract_file(INTENTS_DIR)), True
+        except (OSError, ValueError):
+            pass  # load() names the problem of the directory's own contract
         self.classifier: Classifier | None = None
         self.replies: Replies | None = None
         self.interpreters: dict[str, str] = {}  # interpreter line per language without replies
@@ -65,6 +72,7 @@ class Content:
         stamp = _stamp(self.intents_dir, self.responses_dir)
         try:
             self.contract = load_contract(contract_file(self.intents_dir))
+            self.contract_read = True
         except (OSError, ValueError) as exc:
             errors.append(f"contract: {exc}")
         try:
@@ -72,7 +80,8 @@ class Content:
         except Exception as exc:  # a data file, the head or the encoder: keep the last good one
             errors.append(f"classifier: {exc}")
         try:
-            self.replies = load_responses(self.responses_dir, self.contract.intents)
+            intents = self.contract.intents if self.contract_read else None
+            self.replies = load_responses(self.responses_dir, intents)
         except (DataError, OSError) as exc:
             errors.append(str(exc))
         try:

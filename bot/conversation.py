@@ -119,9 +119,7 @@ class TriageLine:
     ) -> Outcome:
         """The five steps: read the conversation, classify, decide, word the reply, store."""
         self.content.refresh()
-        replies = self.content.replies
-        if replies is None:
-            raise RuntimeError("no usable reply texts: " + "; ".join(self.content.errors))
+        replies = self.content.replies  # None: never loaded, and every reply is the built-in one
         arrival = self._arrive(cid, now, message_id)
         if arrival.repeat:  # stored once, by the first copy: every copy gets the same reply
             return self._repeat(arrival, body)
@@ -134,7 +132,7 @@ class TriageLine:
             keyword=keyword,
             body=body,
             has_media=bool(media),
-            emergency_keys=emergency_keys(replies),
+            emergency_keys=emergency_keys(replies) if replies else frozenset(),
             critical=self.content.contract.critical,
         )
         key = decision.reply_key
@@ -231,14 +229,13 @@ class TriageLine:
         """The reply's text for `key` (None: silence) and the interpreter line it carries."""
         if key is None:
             return None, None
-        replies = self.content.replies or {}
+        replies = self.content.replies
+        if self.content.classifier is None or not replies:
+            return smart_encode(safe_reply(body, self.numbers.emergency)), None
         interpreter = None  # for a language without replies: once per conversation
         if language not in replies and not state.interpreter_offered:
             interpreter = interpreter_line(replies, self.content.interpreters, language)
-        if self.content.classifier is None:
-            reply = safe_reply(body, self.numbers.emergency)
-        else:
-            reply = reply_text(replies, key, language, self.numbers, interpreter)
+        reply = reply_text(replies, key, language, self.numbers, interpreter)
         return (smart_encode(reply) if channel == "sms" else reply), interpreter
 
     def keep(self, turn: dict[str, Any], state: store.State | None) -> bool:
@@ -291,8 +288,14 @@ class TriageLine:
             store.raise_alert(self.redis, cid, turn["inbound"]["intent"], turn["inbound"]["ts"])
 
     def replay(self, turn: dict[str, Any]) -> None:
-        """Apply one journalled turn unless an earlier replay already did. :raise: Redis errors"""
-        if self.redis.exists(replay_key(turn["cid"], turn["id"])):
+        """Apply one journalled turn unless an earlier replay already did, or (for a Twilio
+        message) a copy of it was stored live: a retry after Redis came back, or a store whose
+        answer timed out after Redis had applied it. :raise: Redis errors"""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(replay_key(turn["cid"], turn["id"]))
+        pipe.get(store.message_key(turn["id"]))
+        replayed, seen = pipe.execute()
+        if replayed or (turn["channel"] in TWILIO_CHANNELS and store.reply_of(seen) is not None):
             return
         self.store_turn(turn, store.load_state(self.redis, turn["cid"]), replayed=True)
 

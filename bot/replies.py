@@ -24,9 +24,10 @@ def fallback_text(emergency_number: str, *, danger: bool) -> str:
     return f"{hotline} In danger now? Call {emergency_number}."
 
 
-def load_responses(directory: Path, intents: tuple[str, ...]) -> Replies:
-    """Read `responses/<lang>.yaml`, a reply for each of `intents` (the contract's) and the
-    extra replies; raise DataError naming the file (and line) of any problem."""
+def load_responses(directory: Path, intents: tuple[str, ...] | None) -> Replies:
+    """Read `responses/<lang>.yaml`, a reply for each of `intents` (the contract's; None when it
+    cannot be read: any reply names) and the extra replies; raise DataError naming the file (and
+    line) of any problem."""
     directory = Path(directory)
     if not directory.is_dir():
         raise DataError(directory, "responses directory not found")
@@ -34,7 +35,7 @@ def load_responses(directory: Path, intents: tuple[str, ...]) -> Replies:
     read_from: dict[str, Path] = {}
     for path in data_files(directory):
         # every required reply, non-empty, with known placeholders: bot/schemas.py
-        doc = load_file(path, reply_file(tuple(intents)))
+        doc = load_file(path, reply_file(tuple(intents) if intents is not None else None))
         lang = str(doc.get("language") or path.stem)
         if lang in replies:
             raise DataError(

@@ -65,10 +65,13 @@ def parse_claim(replies: list[Any]) -> tuple[bool, str | None]:
     """(True, None) the first time a `MessageSid` is seen; after that (False, the reply it got:
     "" for none, None while the first copy is still being handled)."""
     first, seen = replies
-    if first:
-        return True, None
+    return (True, None) if first else (False, reply_of(seen))
+
+
+def reply_of(seen: Any) -> str | None:
+    """The reply a `MessageSid` got, from its key's value: None while absent or pending."""
     text = seen.decode() if isinstance(seen, bytes) else seen
-    return False, None if text in (None, PENDING) else text
+    return None if text in (None, PENDING) else text
 
 
 def queue_score(priority: str, waiting_since: float) -> int:

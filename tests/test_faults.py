@@ -116,3 +116,29 @@ def test_a_broken_file_at_start_still_answers_with_the_hotline(app_config, broke
     assert health.status_code == 503
     assert health.get_json()["classifier"] == "down"
     assert "data file" in health.get_json()["reason"]
+
+
+def test_a_broken_contract_at_start_still_answers_and_stores(app_config, tmp_path: Path):
+    intents = tmp_path / "intents"
+    shutil.copytree(ROOT / "intents", intents)
+    (intents / "contract.yaml").write_text("version: 1\npriorities: [critical\n", encoding="utf-8")
+    app = create_app({**app_config, "INTENTS_DIR": str(intents)})
+    assert any("contract.yaml" in e for e in app.extensions["line"].content.errors)
+    text = reply(post(app, "they locked me in the back room", "+15554000003"))
+    assert text.index("911") < text.index(HOTLINE)
+    assert inbound(app.redis, "+15554000003") == ["they locked me in the back room"]
+
+
+def test_broken_replies_at_start_still_answer_and_store(app_config, tmp_path: Path):
+    responses = tmp_path / "responses"
+    shutil.copytree(ROOT / "responses", responses)
+    (responses / "en.yaml").write_text("replies: [\n", encoding="utf-8")
+    app = create_app({**app_config, "RESPONSES_DIR": str(responses)})
+    assert app.extensions["line"].content.replies is None
+    text = reply(post(app, "he is going to hurt me", "+15554000004"))
+    assert text.index("911") < text.index(HOTLINE)
+    assert HOTLINE in reply(post(app, "hola", "+15554000005"))
+    assert inbound(app.redis, "+15554000004") == ["he is going to hurt me"]
+    row = {r["cid"]: r for r in store.queue(app.redis)}["sms:+15554000004"]
+    assert row["priority"] == "critical"  # the classifier still read it
+    assert app.test_client().get("/healthz").status_code == 503  # and the fault is visible

@@ -78,6 +78,26 @@ def test_twilio_retries_during_an_outage_are_stored_once(app_config, own_valkey)
     assert inbound(app.redis, sender) == ["they took my papers"]
 
 
+def test_a_journalled_message_stored_live_by_the_fallback_is_not_replayed_again(
+    app_config, own_valkey, tmp_path: Path
+):
+    """The primary journals a message while Redis is down; Redis comes back and Twilio's
+    fallback instance (its own DATA_DIR) stores the same MessageSid before the primary replays."""
+    primary = create_app({**app_config, "REDIS_URL": own_valkey.url})
+    fallback = create_app(
+        {**app_config, "REDIS_URL": own_valkey.url, "DATA_DIR": str(tmp_path / "fallback")}
+    )
+    sender, sid = "+15554100002", "SM" + "6" * 32
+    own_valkey.stop(kill=True)
+    assert HOTLINE in reply(post(primary, "he took my phone and my passport", sender, sid))
+    assert health(primary)["journal"] == 1
+    own_valkey.start()
+    assert HOTLINE in reply(post(fallback, "he took my phone and my passport", sender, sid))
+    primary.extensions["upkeep"].run_once()
+    assert health(primary)["journal"] == 0
+    assert inbound(primary.redis, sender) == ["he took my phone and my passport"]
+
+
 def test_two_workers_replay_one_journal_in_order_and_once(app_config, own_valkey):
     workers = [create_app({**app_config, "REDIS_URL": own_valkey.url}) for _ in range(2)]
     own_valkey.stop(kill=True)

@@ -39,6 +39,15 @@ class Contract:
         return min(a, b, key=self.priorities.index)
 
 
+# Stands in while no contract file can be read: the critical intents the safety rules need (a
+# critical message answered first and always, never throttled, alerting a holding operator).
+BUILT_IN = Contract(
+    ("emergency", "self_harm", "unknown"),
+    {"emergency": "critical", "self_harm": "critical", "unknown": "normal"},
+    PRIORITIES,
+)
+
+
 def contract_file(intents_dir: Path) -> Path:
     """Where the contract of an intents directory is."""
     return Path(intents_dir) / CONTRACT_NAME
