@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import click
 
@@ -190,23 +191,24 @@ def train_command() -> None:
     train()
 
 
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _directory_option(name: str, variable: str, what: str) -> Callable[[F], F]:
+    """`--NAME DIR`, from $VARIABLE when not given, else the repository's NAME/."""
+    return click.option(
+        f"--{name}",
+        type=click.Path(path_type=Path),
+        default=REPO / name,
+        envvar=variable,
+        metavar="DIR",
+        help=f"{what} (default: ${variable}, else {name}/).",
+    )
+
+
 @cli.command("check")
-@click.option(
-    "--intents",
-    type=click.Path(path_type=Path),
-    default=REPO / "intents",
-    envvar="INTENTS_DIR",
-    metavar="DIR",
-    help="The contract, keyword and language files (default: $INTENTS_DIR, else intents/).",
-)
-@click.option(
-    "--responses",
-    type=click.Path(path_type=Path),
-    default=REPO / "responses",
-    envvar="RESPONSES_DIR",
-    metavar="DIR",
-    help="The reply texts (default: $RESPONSES_DIR, else responses/).",
-)
+@_directory_option("intents", "INTENTS_DIR", "The contract, keyword and language files")
+@_directory_option("responses", "RESPONSES_DIR", "The reply texts")
 def check_command(intents: Path, responses: Path) -> None:
     """Validate data files, the head and train/eval hygiene.
 

@@ -346,41 +346,32 @@ def keywords_file(intents: Intents) -> Record:
 
 
 def _replies(intents: Intents, text: Schema, *, required: bool) -> Record:
-    if intents is None:  # unknown intents: any reply name, the extra replies required
-        replies = Record(rest_key=Key("a reply name", NAME), rest=text, required=EXTRA_KEYS)
-    else:
-        keys = required_replies(intents)
-        replies = Record(dict.fromkeys(keys, text), required=keys if required else ())
-    return replies
+    """The `replies:` mapping: one per required reply (all present when `required`). With the
+    intents unknown, any reply name, and the extra replies when `required`."""
+    if intents is None:
+        extra = EXTRA_KEYS if required else ()
+        return Record(rest_key=Key("a reply name", NAME), rest=text, required=extra)
+    keys = required_replies(intents)
+    return Record(dict.fromkeys(keys, text), required=keys if required else ())
+
+
+def _reply_document(replies: Record, **more: Schema) -> Record:
+    """A file of replies in one language: its code, how it was reviewed, the replies."""
+    language = Text(pattern=LANGUAGE.pattern, what=LANGUAGE.what)
+    fields = {"version": VERSION, "language": language, "review": Text(), **more}
+    return Record({**fields, "replies": replies}, required=("replies",))
 
 
 @cache
 def reply_file(intents: Intents) -> Record:
     """`responses/<lang>.yaml`: every required reply (`required_replies`) and nothing else."""
-    return Record(
-        {
-            "version": VERSION,
-            "language": Text(pattern=LANGUAGE.pattern, what=LANGUAGE.what),
-            "review": Text(),
-            "replies": _replies(intents, REPLY_TEXT, required=True),
-        },
-        required=("replies",),
-    )
+    return _reply_document(_replies(intents, REPLY_TEXT, required=True))
 
 
 @cache
 def back_translation(intents: Intents) -> Record:
     """`responses/back/<lang>.yaml`: literal English of a reply file, for reviewers."""
-    return Record(
-        {
-            "version": VERSION,
-            "language": Text(pattern=LANGUAGE.pattern, what=LANGUAGE.what),
-            "review": Text(),
-            "back_translation_of": Text(),
-            "replies": _replies(intents, Text(), required=False),
-        },
-        required=("replies",),
-    )
+    return _reply_document(_replies(intents, Text(), required=False), back_translation_of=Text())
 
 
 def files_to_check(intents_dir: Path, responses_dir: Path) -> list[tuple[Path, Schema]]:

@@ -7,6 +7,7 @@ conftest.py; they never import one another, nor bench/.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bot import envfile, flood, store
+from bot.triage.head import Settings
 
 AUTH_TOKEN = "test-auth-token"
 HOTLINE = "1-888-373-7888"
@@ -165,3 +167,28 @@ def env_file(monkeypatch: Any, tmp_path: Path, text: str, unset: Iterable[str]) 
         monkeypatch.setenv(key, "x")  # so that monkeypatch restores them afterwards
         monkeypatch.delenv(key)
     monkeypatch.setattr(envfile, "DEFAULT", tmp_path / ".env")
+
+
+# --- a small head, trained in seconds -----------------------------------------------------------
+
+SMALL = Settings(hidden=16, members=2, steps=60, neighbours=3)
+EXAMPLES = [
+    ("he is hitting me right now", "emergency"),
+    ("they locked me in the room", "emergency"),
+    ("i want to end my life", "self_harm"),
+    ("i have pills saved to die", "self_harm"),
+    ("my boss took my passport", "help"),
+    ("i need help please", "help"),
+    ("what time is the game tonight", "unknown"),
+    ("pick up milk on the way", "unknown"),
+    ("hello there", "greeting"),
+    ("thanks a lot", "thanks"),
+]
+
+
+def write_set(directory: Path, rows: list[tuple[str, str]]) -> None:
+    """A training or evaluation set of (text, intent) rows, in English, as `set.jsonl`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "set.jsonl", "w", encoding="utf-8") as out:
+        for text, intent in rows:
+            out.write(json.dumps({"text": text, "intent": intent, "language": "en"}) + "\n")

@@ -4,7 +4,6 @@ or training examples and `train`), and a reply in each reply file. Nothing in bo
 from __future__ import annotations
 
 import io
-import json
 import shutil
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from bot.config import ROOT
 from bot.triage import hygiene
 from bot.triage.classify import load_classifier
 from bot.triage.contract import contract_file, load_contract
-from bot.triage.head import Settings
 from bot.triage.train import train
-from tests.helpers import PASSWORD, logged_in, reply, sign, texts
+from tests.helpers import EXAMPLES, PASSWORD, SMALL, logged_in, reply, sign, texts, write_set
 
 CALLBACK = {  # the new intent's reply, per language; English stands in for the others
     "en": "We can call you back. Reply with a safe time to call, or call {hotline} yourself. "
@@ -106,16 +104,7 @@ def test_an_intent_without_a_reply_or_a_way_to_recognise_it_is_named(data) -> No
     )
 
 
-SMALL = Settings(hidden=16, members=2, steps=60, neighbours=3)
-EXAMPLES = [
-    ("he is hitting me right now", "emergency"),
-    ("they locked me in the room", "emergency"),
-    ("i want to end my life", "self_harm"),
-    ("my boss took my passport", "help"),
-    ("i need help please", "help"),
-    ("what time is the game tonight", "unknown"),
-    ("pick up milk on the way", "unknown"),
-    ("hello there", "greeting"),
+CALLBACK_EXAMPLES = [
     ("please call me back tonight", "callback"),
     ("can someone phone me later", "callback"),
     ("ring me back after 6pm", "callback"),
@@ -127,10 +116,7 @@ def test_an_intent_learnt_from_training_examples(data, tmp_path: Path) -> None:
     intents, responses = data
     add_intent(intents, responses, keywords={})
     examples, model = tmp_path / "train", tmp_path / "model"
-    examples.mkdir()
-    with open(examples / "set.jsonl", "w", encoding="utf-8") as out:
-        for text, intent in EXAMPLES:
-            out.write(json.dumps({"text": text, "intent": intent, "language": "en"}) + "\n")
+    write_set(examples, [*EXAMPLES, *CALLBACK_EXAMPLES])
 
     train(examples, model, SMALL, say=lambda _: None, terms=load_contract(contract_file(intents)))
 

@@ -12,30 +12,11 @@ import pytest
 
 from bot.triage import hygiene
 from bot.triage.classify import load_classifier
-from bot.triage.head import Settings, load_head
+from bot.triage.head import load_head
 from bot.triage.train import train
+from tests.helpers import EXAMPLES, SMALL, write_set
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = Settings(hidden=16, members=2, steps=60, neighbours=3)
-EXAMPLES = [
-    ("he is hitting me right now", "emergency"),
-    ("they locked me in the room", "emergency"),
-    ("i want to end my life", "self_harm"),
-    ("i have pills saved to die", "self_harm"),
-    ("my boss took my passport", "help"),
-    ("i need help please", "help"),
-    ("what time is the game tonight", "unknown"),
-    ("pick up milk on the way", "unknown"),
-    ("hello there", "greeting"),
-    ("thanks a lot", "thanks"),
-]
-
-
-def write_set(directory: Path, rows: list[tuple[str, str]]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "set.jsonl", "w", encoding="utf-8") as out:
-        for text, intent in rows:
-            out.write(json.dumps({"text": text, "intent": intent, "language": "en"}) + "\n")
 
 
 @pytest.fixture
