@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,21 +19,21 @@ class ConfigError(ValueError):
     """A setting that cannot be used: start-up stops with this message."""
 
 
-def _int(name: str, default: int) -> int:
-    """A whole-number setting; a value that is not one stops start-up (it is never ignored)."""
+def _number(name: str, default: float, parse: Callable[[str], Any], what: str) -> Any:
+    """A numeric setting; a value that is not one stops start-up (it is never ignored)."""
     value = _env(name, str(default)) or str(default)
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+        raise ConfigError(f"{name} must be {what}, not {value!r}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "a whole number")
 
 
 def _float(name: str, default: float) -> float:
-    value = _env(name, str(default)) or str(default)
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    return _number(name, default, float, "a number")
 
 
 @dataclass
