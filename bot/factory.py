@@ -69,6 +69,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     content = Content(Path(app.config["INTENTS_DIR"]), Path(app.config["RESPONSES_DIR"]))
     numbers = Numbers(emergency=app.config["EMERGENCY_NUMBER"], crisis=app.config["CRISIS_LINE"])
     journal = Journal(data_dir, int(app.config["JOURNAL_MAX_MB"]) * 2**20)
+    # request code reads these through bot/services.py: line(), outbound(), faults()
     line = app.extensions["line"] = TriageLine(
         app.redis, content, numbers, retention_seconds(app.config), journal
     )

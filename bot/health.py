@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from bot import services
+
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
@@ -22,7 +24,7 @@ def healthz() -> ResponseReturnValue:
     except Exception as exc:
         log.warning("health check: Redis unreachable (%s)", type(exc).__name__)
         body["redis"] = "down"
-    line = current_app.extensions["line"]
+    line = services.line()
     if line.content.classifier is None:
         body["classifier"] = "down"
     body["journal"] = line.journal.waiting() if line.journal else 0
@@ -30,7 +32,7 @@ def healthz() -> ResponseReturnValue:
         reasons = {"journal": "the local journal is full: messages are answered but not kept"}
     else:
         reasons = {}
-    reasons |= current_app.extensions["faults"].reasons()
+    reasons |= services.faults().reasons()
     if line.content.errors:
         reasons["data"] = "a data file failed to load (see the log); the last good one is used"
     if reasons:

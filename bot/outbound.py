@@ -12,12 +12,12 @@ import time
 from typing import Any
 
 import requests
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot import store
+from bot import services, store
 from bot.config import retention_seconds
 from bot.sms import sender_and_channel, verify_twilio_signature
 
@@ -84,7 +84,7 @@ class _BaseSwap(TwilioHttpClient):
 
 
 class Outbound:
-    """Sends operator replies by SMS; one instance per app (`app.extensions["outbound"]`)."""
+    """Sends operator replies by SMS; one instance per app (`services.outbound()`)."""
 
     def __init__(
         self,
@@ -238,9 +238,7 @@ def status_callback() -> Response:
         log.warning("operator SMS %s %s (error %s)", sid, status, request.form.get("ErrorCode"))
     try:
         channel, number = sender_and_channel(to)
-        current_app.extensions["outbound"].record_status(
-            f"{channel}:{number}", sid, status, known=True
-        )
+        services.outbound().record_status(f"{channel}:{number}", sid, status, known=True)
     except Exception:
         log.exception("could not record the delivery status of %s", sid)
         return Response("", status=503)

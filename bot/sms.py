@@ -11,8 +11,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import store
-from bot.conversation import TriageLine
+from bot import services, store
 from bot.safety import safe_reply
 from bot.smstext import smart_encode
 
@@ -104,7 +103,7 @@ def inbound_sms() -> Response:
     sid = request.form.get("MessageSid", "")
     try:
         channel, sender = sender_and_channel(request.form.get("From", ""))
-        line: TriageLine = current_app.extensions["line"]
+        line = services.line()
         outcome = line.receive(
             channel, sender, body, message_id=sid or None, media=media_of(request.form)
         )

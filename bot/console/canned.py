@@ -15,7 +15,7 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask import url_for as url
 from flask_login import login_required
 
-from bot import audit
+from bot import audit, services
 from bot.console import annotate, bp
 from bot.console.annotate import Canned
 from bot.console.views import actor, admin_required, redis
@@ -38,7 +38,7 @@ def seeded() -> list[Canned]:
 
 def languages(answers: list[Canned]) -> list[str]:
     """The languages an answer may be written in: those with replies, and those in use."""
-    replies = current_app.extensions["line"].content.replies or {}
+    replies = services.line().content.replies or {}
     known = set(replies) | {a.lang for a in answers} | set(FIRST_LANGUAGES)
     return [*FIRST_LANGUAGES, *sorted(known - set(FIRST_LANGUAGES))]
 
@@ -46,7 +46,7 @@ def languages(answers: list[Canned]) -> list[str]:
 def filled(text: str) -> str:
     """`text` with the configured numbers filled in (as saved if it cannot be filled)."""
     try:
-        return fill(text, current_app.extensions["line"].numbers)
+        return fill(text, services.line().numbers)
     except (KeyError, IndexError, ValueError):  # checked on save; never break the reply box
         return text
 

@@ -23,7 +23,7 @@ from typing import Any
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_login import login_required
 
-from bot import audit, history, store
+from bot import audit, history, services, store
 from bot.console import annotate, bp, privacy
 from bot.console import views as v
 
@@ -113,7 +113,7 @@ def read_query(args: Any) -> Query:
         errors.append("Give the last digits of the number (up to 4), as the queue shows them.")
     q.number = number
     q.intent = (args.get("intent") or "").strip()
-    if q.intent and q.intent not in current_app.extensions["line"].content.contract.intents:
+    if q.intent and q.intent not in services.line().content.contract.intents:
         errors.append("Unknown intent: choose one from the list.")
     q.language = (args.get("language") or "").strip().lower()
     if q.language and not _LANG.match(q.language):
@@ -279,14 +279,14 @@ def result_view(cid: str, ref: str, conv: dict[str, str], snippet_text: str) -> 
 
 def languages() -> list[str]:
     """The languages the line has replies in (the filters' choices)."""
-    replies = current_app.extensions["line"].content.replies or {}
+    replies = services.line().content.replies or {}
     return sorted(set(replies) | {"en", "es", "fr"})
 
 
 def choices() -> dict[str, Any]:
     """The values the search form and the queue filters offer."""
     return {
-        "intents": current_app.extensions["line"].content.contract.intents,
+        "intents": services.line().content.contract.intents,
         "languages": languages(),
         "channels": CHANNELS,
         "statuses": STATUSES,

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from bot import accounts, audit, history, store
+from bot import accounts, audit, history, services, store
 from bot.config import retention_seconds
 from bot.console import annotate, bp, phones, privacy, roster, sessions
 
@@ -349,7 +349,7 @@ def entries(cid: str) -> list[dict[str, Any]]:
     delivery: dict[str, str] = {}
     if cid.startswith(PHONE_PREFIXES):
         try:
-            delivery = current_app.extensions["outbound"].delivery(cid)
+            delivery = services.outbound().delivery(cid)
         except Exception:
             log.exception("delivery status unavailable")
     lines = roster.merged(store.transcript(redis(), cid), roster.system_lines(redis(), cid))
@@ -532,7 +532,7 @@ def reply(ref: str) -> Response | tuple[str, int]:
     meta: dict[str, Any] = {}
     if cid.startswith(PHONE_PREFIXES):
         try:
-            meta["sid"] = current_app.extensions["outbound"].send(
+            meta["sid"] = services.outbound().send(
                 cid=cid,
                 to=conv.get("address") or cid.partition(":")[2],
                 body=text,

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from bot import store
+from bot import services, store
 from bot.replies import HOTLINE, TEXTLINE
 from bot.safety import looks_dangerous, safe_reply
 from bot.widget import bp, tokens
@@ -211,7 +211,7 @@ def send() -> Response | tuple[Response, int, dict[str, str]]:
     language = None  # the reply's language: the widget follows it
     try:
         # the browser's language, a hint for a first bare keyword, if we have replies in it
-        line = current_app.extensions["line"]
+        line = services.line()
         hint = data.get("lang") if data.get("lang") in (line.content.replies or {}) else None
         outcome = line.receive("web", token, text, language_hint=hint)
         reply, stored, language = outcome.reply, outcome.stored, outcome.language
