@@ -66,34 +66,23 @@ def pct(values: list[float], q: float) -> float:
 
 def memory_of_workers() -> list[tuple[int, int, int]]:
     """(pid, RSS KB, PSS KB) of each gunicorn worker after it answered a few messages."""
-    from bench.common import (
-        PUBLIC,
-        TOKEN,
-        _one,
-        signed_request,
-        sms_params,
-        start_gunicorn,
-        start_valkey,
-        stop,
-    )
+    from bench.common import PUBLIC, TOKEN, Gunicorn, _one, signed_request, sms_params, start_valkey
 
     with tempfile.TemporaryDirectory() as tmp:
-        valkey, url = start_valkey(Path(tmp))
+        valkey = start_valkey(Path(tmp))
         env = {
-            "REDIS_URL": url,
+            "REDIS_URL": valkey.url,
             "TWILIO_AUTH_TOKEN": TOKEN,
             "PUBLIC_URL": PUBLIC,
             "DATA_DIR": tmp,
             "LOG_LEVEL": "WARNING",
         }
-        server, port = start_gunicorn("app:app", env, Path(tmp) / "gunicorn.log")
+        server = Gunicorn("app:app", env, Path(tmp) / "gunicorn.log").start()
         try:
             for n in range(40):
-                _one(port, signed_request(port, sms_params(n, 40)))
-            workers = [
-                int(p)
-                for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-            ]
+                _one(server.port, signed_request(server.port, sms_params(n, 40)))
+            pid = server.process.pid
+            workers = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
             out = []
             for pid in workers:
                 fields = dict(
@@ -103,8 +92,8 @@ def memory_of_workers() -> list[tuple[int, int, int]]:
                 out.append((pid, int(fields["Rss"].split()[0]), int(fields["Pss"].split()[0])))
             return out
         finally:
-            stop(server)
-            stop(valkey)
+            server.stop()
+            valkey.stop()
 
 
 def main() -> None:

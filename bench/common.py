@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
-import shlex
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,19 +22,11 @@ from urllib.parse import urlencode
 from flask import Flask, Response
 from twilio.request_validator import RequestValidator
 
+from tests.servers import Gunicorn, ValkeyProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 PUBLIC = "http://bench.invalid"
-# Headless Chromium as the browser tests start it (bench never imports tests/).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 
@@ -66,86 +55,9 @@ def bare_sms() -> Response:
     return Response(TWIML, mimetype="text/xml")
 
 
-def procfile_command(name: str = "web") -> list[str]:
-    """The Procfile's command line for `name`, split like a shell would."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return shlex.split(line.split(":", 1)[1])
-    raise SystemExit(f"Procfile has no {name}: line")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, process: subprocess.Popen, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"{what} did not listen on {port}")
-
-
-def start_valkey(directory: Path) -> tuple[subprocess.Popen, str]:
+def start_valkey(directory: Path) -> ValkeyProcess:
     """A real valkey-server with append-only persistence (fsync every second), as deployed."""
-    sys.path.insert(0, str(ROOT))
-    from bot.embedded import valkey_binary
-
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(valkey_binary()),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--dir",
-            str(directory),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, process, "valkey-server")
-    return process, f"redis://127.0.0.1:{port}/0"
-
-
-def start_gunicorn(app_spec: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, int]:
-    """gunicorn with the Procfile's settings (gunicorn.conf.py: 2 sync workers), `app_spec`."""
-    command = procfile_command()
-    command = [os.path.join(os.path.dirname(sys.executable), command[0]), *command[1:]]
-    command[-1] = app_spec
-    port = free_port()
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={**os.environ, **env, "PORT": str(port)},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    wait_port(port, process, f"gunicorn {app_spec}")
-    return process, port
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return ValkeyProcess(directory, appendfsync="everysec").start()
 
 
 def signed_request(port: int, params: dict[str, str]) -> bytes:
@@ -290,7 +202,8 @@ def compare(
     numbers = numbers or max(1, requests // 5)  # at most ~5 messages per number: below the flood
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmpdir = Path(tmp)
-        valkey, url = start_valkey(tmpdir)
+        valkey = start_valkey(tmpdir)
+        url = valkey.url
         env = {
             "REDIS_URL": url,
             "TWILIO_AUTH_TOKEN": TOKEN,
@@ -301,12 +214,13 @@ def compare(
             "LOG_LEVEL": "WARNING",
         }
         log = tmpdir / "gunicorn.log"
-        servers: dict[str, tuple[subprocess.Popen, int]] = {}
+        servers: dict[str, Gunicorn] = {}
         try:
             for name, spec in (("bare", "bench.common:bare"), ("ours", "app:app")):
-                servers[name] = start_gunicorn(spec, env, log)
+                servers[name] = Gunicorn(spec, env, log).start()
+            ports = {name: server.port for name, server in servers.items()}
             results = {name: Result(name) for name in servers}
-            for name, (_, port) in servers.items():
+            for name, port in ports.items():
                 # warm-up from other numbers, so the measured ones are fresh conversations
                 hammer(
                     name,
@@ -317,7 +231,7 @@ def compare(
             indexes = list(range(requests))
             for k in range(rounds):
                 chunk = indexes[k::rounds]
-                for name, (_, port) in servers.items():
+                for name, port in ports.items():
                     raws = [signed_request(port, sms_params(n, numbers)) for n in chunk]
                     results[name].add(hammer(name, port, raws, concurrency), chunk)
             lost, stored = count_lost(url, results["ours"].acked, numbers)
@@ -325,9 +239,9 @@ def compare(
             sys.stderr.write(log.read_text(errors="replace")[-4000:] if log.exists() else "")
             raise
         finally:
-            for server, _ in servers.values():
-                stop(server)
-            stop(valkey)
+            for server in servers.values():
+                server.stop()
+            valkey.stop()
     return Run(results["bare"], results["ours"], lost, stored)
 
 

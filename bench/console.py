@@ -76,14 +76,18 @@ def timed(client, path: str) -> tuple[float, str]:
 
 
 def main(opened: int, closed: int) -> int:
-    from bench.common import start_valkey, stop
+    from bench.common import start_valkey
     from bot import accounts, create_app
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
-        valkey, url = start_valkey(Path(tmp))
+        valkey = start_valkey(Path(tmp))
         try:
             app = create_app(
-                {"REDIS_URL": url, "SECRET_KEY": "bench", "DATA_DIR": str(Path(tmp) / "data")}
+                {
+                    "REDIS_URL": valkey.url,
+                    "SECRET_KEY": "bench",
+                    "DATA_DIR": str(Path(tmp) / "data"),
+                }
             )
             started = time.perf_counter()
             fill(app.redis, opened, closed, time.time())
@@ -101,7 +105,7 @@ def main(opened: int, closed: int) -> int:
             if f"message {opened - 1}" not in found:
                 raise SystemExit("the word search did not find the last message")
         finally:
-            stop(valkey)
+            valkey.stop()
     worst = max(stats)
     print(f"{opened + closed:,} conversations made in {made:.2f} s")
     print(

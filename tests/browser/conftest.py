@@ -13,17 +13,9 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from tests.browser.helpers import NeutralSite
+from tests.servers import CHROMIUM_ARGS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium_path() -> str:
