@@ -133,11 +133,12 @@ class TriageLine:
             body=body,
             has_media=bool(media),
             emergency_keys=emergency_keys(replies) if replies else frozenset(),
-            critical=self.content.contract.critical,
+            critical_intents=self.content.contract.critical,
         )
         key = decision.reply_key
-        critical = decision.intent in self.content.contract.critical
-        if key and not flood.may_reply(self.redis, cid, sent, body, now, critical=critical):
+        if key and not flood.may_reply(
+            self.redis, cid, sent, body, now, critical=decision.critical
+        ):
             key = None  # a flood: stored and flagged, answered at most once a minute
         reply, interpreter = self._word(key, decision.reply_language, state, body, channel)
 

@@ -24,6 +24,7 @@ class Decision:
     chosen_language: str | None  # set when the person asked for a language by name
     opt_out: bool | None  # True: opt out, False: opt back in, None: unchanged
     priority: str  # the conversation's priority after this message
+    critical: bool  # the intent is critical: always answered, even in a flood
     held_alert: bool  # a critical message while an operator holds the conversation
 
 
@@ -35,11 +36,11 @@ def decide(
     body: str,
     has_media: bool = False,
     emergency_keys: frozenset[str] = frozenset(),
-    critical: frozenset[str],
+    critical_intents: frozenset[str],
 ) -> Decision:
     """The bot's decision for one message. `keyword` is Twilio's reading of the body ("stop",
     "start", "help" or None); `emergency_keys` are the replies that give the emergency number;
-    `critical` the contract's critical intents."""
+    `critical_intents` the contract's."""
     intent = reading.intent
     chosen = reading.switch_to if intent == "language" and reading.switch_to else None
     opt_out: bool | None = None
@@ -51,7 +52,7 @@ def decide(
     elif keyword == "start" and (state.opted_out or body.strip().upper() != "YES"):
         intent, opt_out, key = "start", False, "start"
     elif keyword == "help":  # HELP and INFO answer even after an opt-out, as Twilio's do
-        key = intent if intent in critical or intent == "info" else "help"
+        key = intent if intent in critical_intents or intent == "info" else "help"
     elif state.opted_out:
         key = None  # Twilio would refuse to deliver anything else (error 21610)
     elif intent == "stop":
@@ -62,18 +63,20 @@ def decide(
         # close to critical: the emergency (or crisis) reply when that is the likeliest
         # reading, else a reply that gives the emergency number
         likeliest = reading.top[0][0] if reading.top else ""
-        if likeliest in critical:
+        if likeliest in critical_intents:
             key = likeliest
         elif key not in emergency_keys:
             key = "help"
+    critical = intent in critical_intents  # after a keyword: "stop" or "start" never are
     return Decision(
         intent=intent,
         reply_key=key,
         reply_language=chosen or state.chosen_language or reading.language,
         chosen_language=chosen,
         opt_out=opt_out,
-        priority=new_priority(state, reading.priority, has_media, critical=intent in critical),
-        held_alert=bool(state.claimed_by and intent in critical),
+        priority=new_priority(state, reading.priority, has_media, critical=critical),
+        critical=critical,
+        held_alert=bool(state.claimed_by and critical),
     )
 
 

@@ -15,7 +15,7 @@ EMERGENCY_KEYS = frozenset({"emergency", "self_harm", "help", "report", "greetin
 
 def decide(state: State, read: Classification, **given) -> Decision:
     """The decision under the project's contract (its critical intents)."""
-    return decide_module.decide(state, read, critical=contract().critical, **given)
+    return decide_module.decide(state, read, critical_intents=contract().critical, **given)
 
 
 def reading(
