@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.datafiles import DataError
 from bot.replies import Replies, load_interpreter_lines, load_responses
-from bot.triage.contract import BUILT_IN, INTENTS_DIR, Contract, contract_file, load_contract
+from bot.triage.contract import BUILT_IN, Contract, contract_file, load_contract
 
 if TYPE_CHECKING:
     from bot.triage.classify import Classifier
@@ -30,33 +30,28 @@ def _stamp(*directories: Path) -> tuple:
 _LOADED: dict[tuple, Classifier] = {}
 
 
-def _classifier(directory: Path, stamp: tuple) -> Classifier:
+def _classifier(directory: Path, stamp: tuple, terms: Contract) -> Classifier:
     """Build a classifier once per directory state: apps in one process (tests) share it."""
     from bot.triage.classify import load_classifier
 
     key = (str(directory), stamp)
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = load_classifier(directory)
+        _LOADED[key] = load_classifier(directory, terms=terms)
     return _LOADED[key]
 
 
 class Content:
     """Holds the last good contract, classifier and replies; `errors` lists what failed to load.
-    Until the directory's contract has loaded once, the repository's own stands in (and if that
-    cannot be read either, `BUILT_IN`: the critical intents only)."""
+    Until a contract has loaded, `BUILT_IN` (the critical intents) stands in, there is no
+    classifier, and reply files are read without knowing the intents."""
 
     def __init__(self, intents_dir: Path, responses_dir: Path, check_every: float = 2.0) -> None:
         self.intents_dir = Path(intents_dir)
         self.responses_dir = Path(responses_dir)
         self.check_every = check_every
         self.contract: Contract = BUILT_IN
-        self.contract_read = False  # whether a contract file was read (else replies are
-        # checked without knowing the intents)
-        try:
-            self.contract, self.contract_read = load_contract(contract_file(INTENTS_DIR)), True
-        except (OSError, ValueError):
-            pass  # load() names the problem of the directory's own contract
+        self.contract_read = False  # whether a contract file was ever read
         self.classifier: Classifier | None = None
         self.replies: Replies | None = None
         self.interpreters: dict[str, str] = {}  # interpreter line per language without replies
@@ -70,13 +65,15 @@ class Content:
         """Load both directories; on an error keep what was loaded before and log file and line."""
         errors = []
         stamp = _stamp(self.intents_dir, self.responses_dir)
+        terms = None
         try:
-            self.contract = load_contract(contract_file(self.intents_dir))
-            self.contract_read = True
-        except (OSError, ValueError) as exc:
+            terms = load_contract(contract_file(self.intents_dir))
+            self.contract, self.contract_read = terms, True
+        except (OSError, ValueError) as exc:  # the classifier, too, stays the last good one
             errors.append(f"contract: {exc}")
         try:
-            self.classifier = _classifier(self.intents_dir, stamp)
+            if terms is not None:
+                self.classifier = _classifier(self.intents_dir, stamp, terms)
         except Exception as exc:  # a data file, the head or the encoder: keep the last good one
             errors.append(f"classifier: {exc}")
         try:

@@ -295,10 +295,11 @@ class TriageLine:
         pipe = self.redis.pipeline(transaction=False)
         pipe.exists(replay_key(turn["cid"], turn["id"]))
         pipe.get(store.message_key(turn["id"]))
-        replayed, seen = pipe.execute()
+        store.read_state(pipe, turn["cid"])
+        replayed, seen, *state = pipe.execute()
         if replayed or (turn["channel"] in TWILIO_CHANNELS and store.reply_of(seen) is not None):
             return
-        self.store_turn(turn, store.load_state(self.redis, turn["cid"]), replayed=True)
+        self.store_turn(turn, store.parse_state(turn["cid"], state), replayed=True)
 
 
 def emergency_keys(replies: Replies) -> frozenset[str]:

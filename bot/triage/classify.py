@@ -146,18 +146,22 @@ def head_problem(head_intents: tuple[str, ...], terms: Contract, keywords: Keywo
     return None
 
 
-def load_classifier(intents_dir: Path | None = None, model_dir: Path | None = None) -> Classifier:
-    """The classifier of an intents directory (default `intents/`); raises when the encoder, a
-    head or a data file cannot load, or the head cannot serve the directory's contract."""
+def load_classifier(
+    intents_dir: Path | None = None, model_dir: Path | None = None, terms: Contract | None = None
+) -> Classifier:
+    """The classifier of an intents directory (default `intents/`) and its contract (`terms`,
+    read from the directory when not given); raises when the encoder, a head or a data file
+    cannot load, or the head cannot serve the contract."""
     model_dir = model_dir or MODEL_DIR
     intents_dir = Path(intents_dir or INTENTS_DIR)
+    terms = terms or load_contract(contract_file(intents_dir))
     language_head = load_head(model_dir / "language")
     languages = LanguageReader(language_head, language_head.meta["scripts"])
     return Classifier(
         load_encoder(),
         load_head(model_dir),
-        Keywords(intents_dir),
-        load_contract(contract_file(intents_dir)),
+        Keywords(intents_dir, terms.intents),
+        terms,
         languages,
     )
 

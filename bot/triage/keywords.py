@@ -47,10 +47,13 @@ def _close_enough(typed: str, word: str) -> bool:
 class Keywords:
     """Looks up a whole message among the keywords and the language names."""
 
-    def __init__(self, directory: Path = INTENTS_DIR) -> None:
+    def __init__(
+        self, directory: Path = INTENTS_DIR, intents: tuple[str, ...] | None = None
+    ) -> None:
         # DataError (a ValueError) names file and line of a file that is malformed, has a key
-        # twice or does not match its schema (bot/schemas.py): intents are the directory's own
-        intents = load_contract(contract_file(directory)).intents
+        # twice or does not match its schema (bot/schemas.py). `intents`: the contract's, read
+        # from the directory's contract when not given
+        intents = intents or load_contract(contract_file(directory)).intents
         doc = load_file(directory / "keywords.yaml", keywords_file(intents))
         languages = load_file(directory / "language.yaml", LANGUAGE_NAMES)
         self.words: dict[str, Keyword] = {}
