@@ -19,6 +19,7 @@ from bot.replies import Numbers, Replies, interpreter_line, reply_text
 from bot.safety import looks_dangerous, safe_reply
 from bot.smstext import smart_encode
 from bot.triage.classify import Classification
+from bot.triage.contract import higher_priority
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +268,7 @@ class TriageLine:
             markers[store.message_key(turn["id"])] = (turn["reply"] or {}).get("text", "")
         if replayed:  # the conversation may have moved on meanwhile: never lower its priority
             if state.status == "open":
-                priority = store.higher_priority(state.priority, priority)
+                priority = higher_priority(state.priority, priority)
             markers[replay_key(cid, turn["id"])] = "1"
         reply = turn["reply"]
         store.record_turn(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store import URGENT, State, higher_priority
+from bot.store import URGENT, State
 from bot.triage.classify import Classification
+from bot.triage.contract import higher_priority
 
 
 @dataclass(frozen=True)

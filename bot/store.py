@@ -79,11 +79,6 @@ def queue_score(priority: str, waiting_since: float) -> int:
     return PRIORITY_RANK.get(priority, 2) * RANK_SPAN + int(waiting_since * 1000)
 
 
-def higher_priority(a: str, b: str) -> str:
-    """The more urgent of two priorities (an unknown one counts as normal)."""
-    return a if PRIORITY_RANK.get(a, 2) <= PRIORITY_RANK.get(b, 2) else b
-
-
 @dataclass
 class State:
     """What the bot needs to know about a conversation before it answers."""

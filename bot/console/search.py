@@ -26,6 +26,7 @@ from flask_login import login_required
 from bot import audit, history, services, store
 from bot.console import annotate, bp, privacy
 from bot.console import views as v
+from bot.triage.contract import higher_priority
 
 CHANNELS = ("sms", "whatsapp", "web")
 STATUSES = {"open": "open", "closed": "closed", "quick_exit": "quick exit"}
@@ -461,15 +462,13 @@ def contact_history(ref: str) -> dict[str, Any] | None:
     eps = history.episodes(conv)
     peak = ""
     for episode in eps:
-        peak = store.higher_priority(peak or "low", episode.get("priority") or "low")
+        peak = higher_priority(peak or "low", episode.get("priority") or "low")
     other_refs = v.refs_for([o for o, c in zip(others, found[1:], strict=True) if c])
     for other, oconv in zip(others, found[1:], strict=True):
         if not oconv:
             continue
-        top = store.higher_priority(
-            oconv.get("priority") or "low", oconv.get("peak_priority") or "low"
-        )
-        peak = store.higher_priority(peak or "low", top)
+        top = higher_priority(oconv.get("priority") or "low", oconv.get("peak_priority") or "low")
+        peak = higher_priority(peak or "low", top)
         elsewhere.append(
             {
                 "channel": other.partition(":")[0],

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.triage.contract import Contract, contract_file, load_contract
+from bot.triage.contract import Contract, contract_file, higher_priority, load_contract
 from bot.triage.encoder import Encoder, load_encoder
 from bot.triage.head import MODEL_DIR, Head, load_head
 from bot.triage.keywords import INTENTS_DIR, Keywords
@@ -122,7 +122,7 @@ class Classifier:
         doubt = intent not in terms.critical and critical >= self.doubt_at
         priority = terms.priority[intent]
         if doubt:
-            priority = terms.higher(priority, terms.priorities[1])
+            priority = higher_priority(priority, terms.priorities[1])
         order = np.argsort(-p)[:3]
         top = tuple((intents[i], round(float(p[i]), 3)) for i in order)
         return Classification(

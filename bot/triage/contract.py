@@ -34,9 +34,16 @@ class Contract:
         """Intents whose priority is the most urgent one."""
         return frozenset(i for i in self.intents if self.priority[i] == self.priorities[0])
 
-    def higher(self, a: str, b: str) -> str:
-        """The more urgent of two priorities."""
-        return min(a, b, key=self.priorities.index)
+
+def higher_priority(a: str, b: str) -> str:
+    """The more urgent of two priorities (an unknown one, say from old stored data, counts as
+    normal)."""
+    normal = PRIORITIES.index("normal")
+
+    def rank(p: str) -> int:
+        return PRIORITIES.index(p) if p in PRIORITIES else normal
+
+    return a if rank(a) <= rank(b) else b
 
 
 # Stands in while no contract file can be read: the critical intents the safety rules need (a
